@@ -1,0 +1,190 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, reported_to
+from synthgov.errors import DomainError
+
+from . import services
+from .models import Collection, Membership, Release, ReleaseItem
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["qa_pair", "split", "weight", "added_by", "added_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("qa_pair", "added_by").order_by("-added_at")[:50]
+
+
+class ReleaseInline(admin.TabularInline):
+    model = Release
+    fields = ["version", "status", "created_by", "published_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Collection)
+class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+    list_display = ["slug", "name", "purpose", "member_count", "release_count"]
+    list_filter = ["purpose"]
+    search_fields = ["slug", "name"]
+    readonly_fields = ["created_by", "created_at", "members_link"]
+    inlines = [ReleaseInline, MembershipInline]
+    actions = ["release_selected"]
+    object_actions = {"release": "Release"}
+
+    @admin.display(description="members")
+    def member_count(self, collection):
+        return collection.memberships.count()
+
+    @admin.display(description="releases")
+    def release_count(self, collection):
+        return collection.releases.count()
+
+    @admin.display(description="all members")
+    def members_link(self, collection):
+        if collection.pk is None:
+            return "—"
+        url = reverse("admin:collections_app_membership_changelist") + f"?collection__id__exact={collection.pk}"
+        return format_html('<a href="{}">{} member(s)</a>', url, collection.memberships.count())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def object_action_allowed(self, request, obj, name):
+        return request.user.has_perm("collections_app.release_collection")
+
+    def release(self, request, collection):
+        release = services.collection_release(collection=collection, acting_user=request.user)
+        self.message_user(request, f"Released {release}: {release.manifest['rows']} rows.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:collections_app_release_change", args=[release.pk]))
+
+    @admin.action(description="Release selected collections")
+    def release_selected(self, request, queryset):
+        for collection in queryset:
+            with reported_to(request, self):
+                release = services.collection_release(collection=collection, acting_user=request.user)
+                self.message_user(request, f"Released {release}.", messages.SUCCESS)
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
+    list_filter = ["collection", "split"]
+    list_select_related = ["collection", "qa_pair", "added_by"]
+    readonly_fields = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
+    actions = ["remove_selected"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        # Pairs join a collection through the QA pair list ("Add to a collection").
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Remove selected pairs from their collection", permissions=["remove"])
+    def remove_selected(self, request, queryset):
+        removed = 0
+        try:
+            for collection in Collection.objects.filter(memberships__in=queryset).distinct():
+                removed += services.collection_remove_pairs(
+                    collection=collection,
+                    pairs=[membership.qa_pair for membership in queryset.filter(collection=collection)],
+                    acting_user=request.user,
+                )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Removed {removed} membership(s).", messages.SUCCESS)
+
+    def has_remove_permission(self, request):
+        return request.user.has_perm("collections_app.delete_membership")
+
+
+class ReleaseItemInline(admin.TabularInline):
+    model = ReleaseItem
+    fields = ["qa_pair", "split", "weight", "content_hash"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("qa_pair").order_by("split", "qa_pair_id")[:50]
+
+
+@admin.register(Release)
+class ReleaseAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "rows", "created_by", "published_at"]
+    list_filter = ["collection", "status"]
+    list_select_related = ["collection", "created_by"]
+    fields = ["collection", "version", "status", "downloads", "manifest", "created_by", "created_at", "published_at"]
+    readonly_fields = fields
+    inlines = [ReleaseItemInline]
+
+    @admin.display(description="rows")
+    def rows(self, release):
+        return release.manifest.get("rows", 0)
+
+    @admin.display(description="files")
+    def downloads(self, release):
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> — {} rows, sha256 <code>{}</code></li>',
+                (
+                    (
+                        reverse("admin:collections_app_release_download", args=[release.pk, entry["name"]]),
+                        entry["name"],
+                        entry["rows"] if entry["rows"] is not None else "—",
+                        entry["sha256"],
+                    )
+                    for entry in release.files
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:release_id>/download/<str:name>",
+                self.admin_site.admin_view(self.download_view),
+                name="collections_app_release_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, release_id, name):
+        release = Release.objects.filter(pk=release_id).select_related("collection").first()
+        if release is None:
+            raise Http404("No such release.")
+        if not self.has_view_permission(request, release):
+            raise PermissionDenied
+        try:
+            file_path = services.release_file_path(release, name)
+        except DomainError as exc:
+            raise Http404(exc.message) from exc
+        if not file_path.exists():
+            raise Http404(f"The file {name} of {release} is missing from storage.")
+        return FileResponse(
+            open(file_path, "rb"), as_attachment=True, filename=f"{release.collection.slug}-v{release.version}-{name}"
+        )

@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+from qa_app.models import QAPair
+
+
+class Split(models.TextChoices):
+    TRAIN = "train", "Train"
+    VALIDATION = "validation", "Validation"
+    TEST = "test", "Test"
+
+
+def default_split_ratios() -> dict:
+    return {Split.TRAIN: 0.8, Split.VALIDATION: 0.1, Split.TEST: 0.1}
+
+
+def default_allowed_sources() -> list:
+    return list(QAPair.Source.values)
+
+
+class Collection(models.Model):
+    class Purpose(models.TextChoices):
+        TRAINING = "training", "Training"
+        EVALUATION = "evaluation", "Evaluation"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.TRAINING)
+    allowed_sources = models.JSONField(default=default_allowed_sources)
+    allow_synthetic_in_evaluation = models.BooleanField(
+        default=False, help_text="Evaluation collections refuse synthetic pairs unless this is ticked."
+    )
+    split_ratios = models.JSONField(
+        default=default_split_ratios, help_text="Used for members without an explicit split."
+    )
+    seed = models.BigIntegerField(default=0, help_text="Seeds the stable automatic split assignment.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["slug"]
+        permissions = [("release_collection", "Can release a collection")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def clean(self) -> None:
+        ratios = self.split_ratios
+        if not isinstance(ratios, dict) or set(ratios) - set(Split.values):
+            raise ValidationError({"split_ratios": f"Use keys from {', '.join(Split.values)}."})
+        if any(not isinstance(value, (int, float)) or value < 0 for value in ratios.values()):
+            raise ValidationError({"split_ratios": "Ratios must be non-negative numbers."})
+        if abs(sum(ratios.values()) - 1) > 1e-6:
+            raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
+        if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
+            raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+
+
+class Membership(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="memberships")
+    qa_pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="memberships")
+    split = models.CharField(max_length=16, choices=Split.choices, blank=True, help_text="Empty: assigned by hash.")
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0, message="Weight must be above 0.")])
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["collection", "qa_pair"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "qa_pair"], name="membership_unique_pair_per_collection"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="membership_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection.slug} ∋ #{self.qa_pair_id}"
+
+
+class Release(FSMModelMixin, models.Model):
+    """An immutable snapshot of a collection, written to files with checksums."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building"
+        PUBLISHED = "published", "Published"
+
+    collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="releases")
+    version = models.PositiveIntegerField()
+    status = FSMField(default=Status.BUILDING, choices=Status.choices, protected=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["collection", "-version"]
+        constraints = [models.UniqueConstraint(fields=["collection", "version"], name="release_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.collection.slug} v{self.version}"
+
+    @property
+    def storage_path(self) -> str:
+        return f"releases/{self.collection.slug}/v{self.version}"
+
+    @transition(field=status, source=Status.BUILDING, target=Status.PUBLISHED)
+    def publish(self, *, at, manifest: dict, files: list) -> None:
+        self.published_at = at
+        self.manifest = manifest
+        self.files = files
+
+
+class ReleaseItem(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="items")
+    qa_pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="release_items")
+    split = models.CharField(max_length=16, choices=Split.choices)
+    weight = models.FloatField()
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["release", "split", "qa_pair"]
+        constraints = [models.UniqueConstraint(fields=["release", "qa_pair"], name="release_item_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.release} #{self.qa_pair_id} ({self.split})"

@@ -1,0 +1,231 @@
+import hashlib
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from qa_app.models import QAPair
+from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+
+from .exporters import openai_chat
+from .models import Collection, Membership, Release, ReleaseItem, Split
+from .splits import assign_split
+
+WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
+NOTHING_TO_RELEASE = "Collection '{slug}' has no approved pairs to release; approve some of its pairs first."
+RELEASE_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    already_members: int
+
+
+def _pair_refusal(collection: Collection, pair: QAPair) -> str | None:
+    if pair.review_status != QAPair.ReviewStatus.APPROVED:
+        return f"#{pair.pk} is {pair.review_status}, not approved"
+    if pair.source not in collection.allowed_sources:
+        return f"#{pair.pk} is {pair.source}, which '{collection.slug}' does not allow"
+    if (
+        pair.source == QAPair.Source.SYNTHETIC
+        and collection.purpose == Collection.Purpose.EVALUATION
+        and not collection.allow_synthetic_in_evaluation
+    ):
+        return f"#{pair.pk} is synthetic and '{collection.slug}' is an evaluation collection"
+    return None
+
+
+@transaction.atomic
+def collection_add_pairs(
+    *, collection: Collection, pairs: Iterable[QAPair], split: str = "", weight: float = 1.0, acting_user
+) -> AddResult:
+    """Add approved pairs with a split (empty: by hash) and a weight; all or nothing."""
+    if not acting_user.has_perm("collections_app.add_membership"):
+        raise PermissionRefused("Adding pairs to a collection needs the 'add membership' permission.")
+    if weight is None or weight <= 0:
+        raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
+    if split and split not in Split.values:
+        raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
+    pairs = list(pairs)
+    refusals = [refusal for pair in pairs if (refusal := _pair_refusal(collection, pair))]
+    if refusals:
+        shown = "; ".join(refusals[:5]) + (f"; and {len(refusals) - 5} more" if len(refusals) > 5 else "")
+        raise InvalidInput(f"Nothing was added: {shown}.")
+    existing = set(
+        Membership.objects.filter(collection=collection, qa_pair__in=pairs).values_list("qa_pair_id", flat=True)
+    )
+    new = [
+        Membership(collection=collection, qa_pair=pair, split=split, weight=weight, added_by=acting_user)
+        for pair in pairs
+        if pair.pk not in existing
+    ]
+    bulk_create_with_history(new, Membership, batch_size=1000, default_user=acting_user)
+    return AddResult(added=len(new), already_members=len(existing))
+
+
+@transaction.atomic
+def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], acting_user) -> int:
+    if not acting_user.has_perm("collections_app.delete_membership"):
+        raise PermissionRefused("Removing pairs from a collection needs the 'delete membership' permission.")
+    deleted, _ = Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).delete()
+    return deleted
+
+
+def _left_out_reason(pair: QAPair, collection: Collection) -> str | None:
+    if pair.review_status != QAPair.ReviewStatus.APPROVED:
+        return f"not_approved:{pair.review_status}"
+    if pair.job_id and not pair.job.production:
+        return "preview_job"
+    if _pair_refusal(collection, pair):
+        return "source_not_allowed"
+    return None
+
+
+def collection_release(*, collection: Collection, acting_user) -> Release:
+    """Snapshot the collection's approved pairs and write one file per split plus a manifest."""
+    if not acting_user.has_perm("collections_app.release_collection"):
+        raise PermissionRefused("Releasing needs the 'release collection' permission.")
+    directory = None
+    try:
+        with transaction.atomic():
+            collection = Collection.objects.select_for_update().get(pk=collection.pk)
+            version = (collection.releases.aggregate(latest=Max("version"))["latest"] or 0) + 1
+            release = Release.objects.create(collection=collection, version=version, created_by=acting_user)
+            left_out, lineage = _snapshot_items(release)
+            if not release.items.exists():
+                raise TransitionRefused(NOTHING_TO_RELEASE.format(slug=collection.slug))
+            _refuse_train_test_overlap(release)
+            directory = Path(settings.MEDIA_ROOT) / release.storage_path
+            if directory.exists():
+                shutil.rmtree(directory)
+            directory.mkdir(parents=True)
+            files = _write_split_files(release, directory)
+            manifest = _manifest(release, files, left_out, lineage)
+            manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            (directory / "manifest.json").write_bytes(manifest_bytes)
+            files.append(_file_entry("manifest.json", None, None, manifest_bytes))
+            release.publish(at=timezone.now(), manifest=manifest, files=files)
+            release.save()
+    except Exception:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return release
+
+
+def _snapshot_items(release: Release) -> tuple[Counter, dict]:
+    collection = release.collection
+    left_out: Counter = Counter()
+    sources: Counter = Counter()
+    templates: Counter = Counter()
+    jobs: set[int] = set()
+    batch: list[ReleaseItem] = []
+    memberships = (
+        Membership.objects.filter(collection=collection)
+        .select_related("qa_pair__job", "qa_pair__template_version__template")
+        .order_by("qa_pair_id")
+    )
+    for membership in memberships.iterator(chunk_size=RELEASE_CHUNK):
+        pair = membership.qa_pair
+        reason = _left_out_reason(pair, collection)
+        if reason:
+            left_out[reason] += 1
+            continue
+        split = membership.split or assign_split(seed=collection.seed, pair_id=pair.pk, ratios=collection.split_ratios)
+        batch.append(
+            ReleaseItem(
+                release=release, qa_pair=pair, split=split, weight=membership.weight, content_hash=pair.content_hash
+            )
+        )
+        sources[pair.source] += 1
+        if pair.template_version_id:
+            version = pair.template_version
+            templates[f"{version.template.key} v{version.version} {version.content_sha256[:12]}"] += 1
+        if pair.job_id:
+            jobs.add(pair.job_id)
+        if len(batch) >= RELEASE_CHUNK:
+            ReleaseItem.objects.bulk_create(batch)
+            batch = []
+    ReleaseItem.objects.bulk_create(batch)
+    lineage = {"sources": dict(sources), "template_versions": dict(templates), "jobs": sorted(jobs)}
+    return left_out, lineage
+
+
+def _refuse_train_test_overlap(release: Release) -> None:
+    test_hashes = ReleaseItem.objects.filter(release=release, split=Split.TEST).values("content_hash")
+    overlap = list(
+        ReleaseItem.objects.filter(release=release, split=Split.TRAIN, content_hash__in=test_hashes).values_list(
+            "qa_pair_id", flat=True
+        )[:5]
+    )
+    if overlap:
+        raise TransitionRefused(
+            "The same content would be in both train and test (train pairs "
+            f"{', '.join(f'#{pk}' for pk in overlap)}); move or remove the duplicates and release again."
+        )
+
+
+def _write_split_files(release: Release, directory: Path) -> list[dict]:
+    files = []
+    items = ReleaseItem.objects.filter(release=release).order_by("split", "qa_pair_id")
+    for split in Split.values:
+        rows = items.filter(split=split).values_list(
+            "qa_pair__question", "qa_pair__answer", "qa_pair__context", "qa_pair__metadata"
+        )
+        if not rows.exists():
+            continue
+        name = f"{split}.{openai_chat.EXTENSION}"
+        digest, count, size = hashlib.sha256(), 0, 0
+        with open(directory / name, "wb") as handle:
+            for question, answer, context, metadata in rows.iterator(chunk_size=RELEASE_CHUNK):
+                line = openai_chat.row(
+                    question=question,
+                    answer=answer,
+                    context=context,
+                    system_prompt=(metadata or {}).get("system_prompt", ""),
+                )
+                handle.write(line)
+                digest.update(line)
+                count += 1
+                size += len(line)
+        files.append({"name": name, "split": split, "rows": count, "bytes": size, "sha256": digest.hexdigest()})
+    return files
+
+
+def _file_entry(name: str, split: str | None, rows: int | None, content: bytes) -> dict:
+    return {
+        "name": name,
+        "split": split,
+        "rows": rows,
+        "bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+
+
+def _manifest(release: Release, files: list[dict], left_out: Counter, lineage: dict) -> dict:
+    return {
+        "collection": release.collection.slug,
+        "release": release.version,
+        "format": openai_chat.FORMAT,
+        "created_at": timezone.now().isoformat(),
+        "files": files,
+        "rows": sum(entry["rows"] for entry in files),
+        "left_out": dict(sorted(left_out.items())),
+        "lineage": lineage,
+    }
+
+
+def release_file_path(release: Release, name: str) -> Path:
+    """Path of one of the release's files; refuses names the release did not write."""
+    if name not in {entry["name"] for entry in release.files}:
+        raise InvalidInput(f"Release {release} has no file named {name!r}.")
+    return Path(settings.MEDIA_ROOT) / release.storage_path / name

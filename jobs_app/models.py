@@ -1,0 +1,136 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+
+class TargetSurface(models.TextChoices):
+    TRAINING = "training", "Training"
+    ANALYTICS_SANDBOX = "analytics_sandbox", "Analytics sandbox"
+    QA_FIXTURES = "qa_fixtures", "QA fixtures"
+    DEMO_BUNDLE = "demo_bundle", "Demo bundle"
+
+
+class GenerationJob(ConcurrentTransitionMixin, models.Model):
+    """A request to expand a template version into QA pairs, and its result.
+
+    ConcurrentTransitionMixin makes a state change fail if another process changed the
+    state first (an operator cancelling while the worker finishes).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    # Request
+    template_version = models.ForeignKey("templates_app.TemplateVersion", on_delete=models.PROTECT, related_name="jobs")
+    chapter_key = models.SlugField()
+    subchapter_key = models.SlugField(blank=True)
+    tenant_id = models.CharField(max_length=100)
+    locale = models.CharField(max_length=35, default="en")
+    record_count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    target_surface = models.CharField(max_length=32, choices=TargetSurface.choices)
+    seed = models.BigIntegerField(default=0)
+    generator = models.CharField(max_length=50, default="template")
+    generator_config = models.JSONField(default=dict, blank=True)
+    production = models.BooleanField(default=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+
+    # Result
+    status = FSMField(default=Status.PENDING, choices=Status.choices, protected=True)
+    processed_records = models.PositiveIntegerField(default=0)
+    accepted_records = models.PositiveIntegerField(default=0)
+    rejected_records = models.PositiveIntegerField(default=0)
+    duplicate_records = models.PositiveIntegerField(default=0)
+    output_manifest = models.JSONField(default=dict, blank=True)
+    lineage = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["processed_records", "heartbeat_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="job_idempotency_key_unique_per_tenant",
+            ),
+            models.CheckConstraint(condition=Q(record_count__gte=1), name="job_record_count_positive"),
+        ]
+        permissions = [
+            ("trigger_generationjob", "Can trigger a generation job"),
+            ("cancel_generationjob", "Can cancel a generation job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, self.processed_records * 100 // self.record_count) if self.record_count else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
+    def start(self, *, at) -> None:
+        self.started_at = at
+        self.heartbeat_at = at
+
+    @transition(field=status, source=Status.RUNNING, target=Status.SUCCEEDED)
+    def succeed(self, *, at, manifest: dict) -> None:
+        self.finished_at = at
+        self.output_manifest = manifest
+
+    @transition(field=status, source=[Status.PENDING, Status.RUNNING], target=Status.FAILED)
+    def fail(self, *, at, error: str) -> None:
+        self.finished_at = at
+        self.error = error
+
+    @transition(
+        field=status,
+        source=[Status.PENDING, Status.RUNNING],
+        target=Status.CANCELLED,
+        permission="jobs_app.cancel_generationjob",
+    )
+    def cancel(self, *, by, at) -> None:
+        self.cancelled_by = by
+        self.finished_at = at
+
+
+class RejectedArtifact(models.Model):
+    """A record that failed validation, kept with the reasons so nothing is lost silently."""
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.PROTECT, related_name="rejected_artifacts")
+    record_index = models.PositiveIntegerField()
+    payload = models.JSONField()
+    reasons = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "record_index"]
+        constraints = [models.UniqueConstraint(fields=["job", "record_index"], name="rejected_artifact_unique_index")]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} record {self.record_index}"

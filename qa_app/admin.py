@@ -1,0 +1,215 @@
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from collections_app.models import Collection, Split
+from collections_app.services import collection_add_pairs
+from synthgov.admin_tools import ObjectActionsMixin, render_action_form, selected_action_submitted
+from synthgov.errors import DomainError
+
+from . import services
+from .models import QAPair, normalised_content_hash
+from .selectors import qa_pair_duplicate_of
+
+
+class QAPairForm(forms.ModelForm):
+    class Meta:
+        model = QAPair
+        fields = ["question", "answer", "context", "tags", "locale", "tenant_id"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if {"question", "answer", "tenant_id"} <= cleaned.keys():
+            content_hash = normalised_content_hash(cleaned["question"], cleaned["answer"], cleaned.get("context", ""))
+            duplicate = qa_pair_duplicate_of(
+                tenant_id=cleaned["tenant_id"], content_hash=content_hash, exclude_pk=self.instance.pk
+            )
+            if duplicate:
+                raise forms.ValidationError(f"QA pair #{duplicate.pk} already has this content.")
+        return cleaned
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the author; required.")
+
+
+class AddToCollectionForm(forms.Form):
+    collection = forms.ModelChoiceField(queryset=Collection.objects.all())
+    split = forms.ChoiceField(choices=[("", "automatic (stable hash)"), *Split.choices], required=False)
+    weight = forms.FloatField(initial=1.0, help_text="Must be greater than 0.")
+
+
+@admin.register(QAPair)
+class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+    form = QAPairForm
+    list_display = [
+        "id",
+        "question_preview",
+        "review_status",
+        "source",
+        "tenant_id",
+        "locale",
+        "job_link",
+        "created_at",
+    ]
+    list_filter = ["review_status", "source", "locale"]
+    search_fields = ["question"]
+    # Counting every row again for "N total" costs a full scan at scale.
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["approve_selected", "reject_selected", "add_to_collection"]
+    object_actions = {"approve": "Approve", "reject": "Reject…", "reopen": "Reopen"}
+    readonly_fields = [
+        "source",
+        "review_status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+        "content_hash",
+        "quality_score",
+        "scores",
+        "flags",
+        "job",
+        "template_version",
+        "record_index",
+        "lineage",
+        "metadata",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("job")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["tenant_id", *self.readonly_fields]
+        return self.readonly_fields
+
+    @admin.display(description="question")
+    def question_preview(self, pair):
+        return pair.question[:100]
+
+    @admin.display(description="job")
+    def job_link(self, pair):
+        if not pair.job_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:jobs_app_generationjob_change", args=[pair.job_id]), pair.job_id
+        )
+
+    def object_action_allowed(self, request, obj, name):
+        pending = obj.review_status == QAPair.ReviewStatus.PENDING
+        return request.user.has_perm(services.REVIEW_PERMISSION) and (pending if name != "reopen" else not pending)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.qa_pair_edit(pair=obj, acting_user=request.user)
+        else:
+            services.qa_pair_create(pair=obj, acting_user=request.user)
+
+    def approve(self, request, pair):
+        services.qa_pair_approve(pair=pair, acting_user=request.user)
+        self.message_user(request, f"Approved #{pair.pk}.", messages.SUCCESS)
+
+    def reopen(self, request, pair):
+        services.qa_pair_reopen(pair=pair, acting_user=request.user, reason="reopened in the admin")
+        self.message_user(request, f"Reopened #{pair.pk} for review.", messages.SUCCESS)
+
+    def reject(self, request, pair):
+        form = RejectForm(request.POST if selected_action_submitted(request) else None)
+        if form.is_valid() and self._call_into_form(
+            form, services.qa_pair_reject, pair=pair, acting_user=request.user, reason=form.cleaned_data["reason"]
+        ):
+            self.message_user(request, f"Rejected #{pair.pk}.", messages.SUCCESS)
+            return None
+        return render_action_form(self, request, title=f"Reject QA pair #{pair.pk}", form=form, submit="Reject")
+
+    @admin.action(description="Approve selected pairs", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        try:
+            result = services.qa_pairs_review(pairs=queryset, approve=True, acting_user=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self._report_review(request, result, "Approved")
+
+    @admin.action(description="Reject selected pairs…", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if selected_action_submitted(request) else None)
+        if form.is_valid():
+            result = self._call_into_form(
+                form,
+                services.qa_pairs_review,
+                pairs=queryset,
+                approve=False,
+                acting_user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            if result:
+                self._report_review(request, result, "Rejected")
+                return None
+        return render_action_form(
+            self,
+            request,
+            title="Reject QA pairs",
+            form=form,
+            objects=queryset,
+            action="reject_selected",
+            submit="Reject",
+        )
+
+    @admin.action(description="Add selected pairs to a collection…", permissions=["curate"])
+    def add_to_collection(self, request, queryset):
+        form = AddToCollectionForm(request.POST if selected_action_submitted(request) else None)
+        if form.is_valid():
+            data = form.cleaned_data
+            result = self._call_into_form(
+                form,
+                collection_add_pairs,
+                collection=data["collection"],
+                pairs=queryset,
+                split=data["split"],
+                weight=data["weight"],
+                acting_user=request.user,
+            )
+            if result:
+                self.message_user(
+                    request,
+                    f"Added {result.added} pair(s) to '{data['collection']}'"
+                    + (f"; {result.already_members} were already members." if result.already_members else "."),
+                    messages.SUCCESS,
+                )
+                return None
+        return render_action_form(
+            self,
+            request,
+            title="Add QA pairs to a collection",
+            form=form,
+            objects=queryset,
+            action="add_to_collection",
+            submit="Add to collection",
+        )
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(services.REVIEW_PERMISSION)
+
+    def has_curate_permission(self, request):
+        return request.user.has_perm("collections_app.add_membership")
+
+    @staticmethod
+    def _call_into_form(form, service, **kwargs):
+        """Call a service; a refusal becomes a form error so the person can correct it."""
+        try:
+            return service(**kwargs)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return None
+
+    def _report_review(self, request, result, verb):
+        message = f"{verb} {result.decided} pair(s)."
+        if result.skipped:
+            message += f" Skipped {result.skipped} that were no longer pending."
+        self.message_user(request, message, messages.SUCCESS if result.decided else messages.WARNING)

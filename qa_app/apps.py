@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QaAppConfig(AppConfig):
+    name = "qa_app"
+    verbose_name = "QA pairs"

@@ -1,0 +1,135 @@
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+from simple_history.utils import bulk_update_with_history
+
+from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+
+from .models import QAPair
+from .selectors import qa_pair_duplicate_of
+
+REVIEW_PERMISSION = "qa_app.review_qapair"
+REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
+REVIEW_PERMISSION_MISSING = "Reviewing needs the 'approve or reject a QA pair' permission."
+DECISION_FIELDS = ["review_status", "reviewed_by", "reviewed_at", "review_reason"]
+
+
+@dataclass(frozen=True)
+class BulkReviewResult:
+    decided: int
+    skipped: int
+
+
+def _require_review_permission(user) -> None:
+    if not user.has_perm(REVIEW_PERMISSION):
+        raise PermissionRefused(REVIEW_PERMISSION_MISSING)
+
+
+def _decide(pair: QAPair, *, approve: bool, acting_user, reason: str, at) -> None:
+    transition = pair.approve if approve else pair.reject
+    if not can_proceed(transition):
+        raise TransitionRefused(
+            f"QA pair #{pair.pk} is {pair.review_status}; only pending pairs can be "
+            f"{'approved' if approve else 'rejected'} (reopen it first)."
+        )
+    transition(by=acting_user, at=at, reason=reason)
+
+
+def _clean_reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise InvalidInput(REJECTION_NEEDS_REASON)
+    return reason
+
+
+@transaction.atomic
+def qa_pair_approve(*, pair: QAPair, acting_user, reason: str = "") -> QAPair:
+    _require_review_permission(acting_user)
+    _decide(
+        pair, approve=True, acting_user=acting_user, reason=_clean_reason(reason, required=False), at=timezone.now()
+    )
+    pair._change_reason = "approved"
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
+    _require_review_permission(acting_user)
+    reason = _clean_reason(reason, required=True)
+    _decide(pair, approve=False, acting_user=acting_user, reason=reason, at=timezone.now())
+    pair._change_reason = f"rejected: {reason}"
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
+    _require_review_permission(acting_user)
+    if not can_proceed(pair.reopen):
+        raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
+    pair.reopen(by=acting_user, at=timezone.now(), reason=_clean_reason(reason, required=False))
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "") -> BulkReviewResult:
+    """Decide many pairs at once; pairs that are no longer pending are skipped, not failed.
+
+    Written with bulk_update_with_history so every decision still has its history row.
+    """
+    _require_review_permission(acting_user)
+    reason = _clean_reason(reason, required=not approve)
+    now = timezone.now()
+    decided, skipped = [], 0
+    for pair in pairs:
+        if pair.review_status != QAPair.ReviewStatus.PENDING:
+            skipped += 1
+            continue
+        _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
+        decided.append(pair)
+    if decided:
+        bulk_update_with_history(
+            decided,
+            QAPair,
+            DECISION_FIELDS,
+            batch_size=1000,
+            default_user=acting_user,
+            default_change_reason="approved" if approve else f"rejected: {reason}",
+        )
+    return BulkReviewResult(decided=len(decided), skipped=skipped)
+
+
+def _refuse_duplicate(pair: QAPair) -> None:
+    duplicate = qa_pair_duplicate_of(
+        tenant_id=pair.tenant_id, content_hash=pair.compute_content_hash(), exclude_pk=pair.pk
+    )
+    if duplicate:
+        raise InvalidInput(f"QA pair #{duplicate.pk} of tenant '{pair.tenant_id}' already has this content.")
+
+
+@transaction.atomic
+def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
+    """A pair typed by a person: source operator, pending review."""
+    pair.source = QAPair.Source.OPERATOR
+    _refuse_duplicate(pair)
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
+    """Change a pair's content; an approved pair goes back to review, as its text is new."""
+    for field, value in changes.items():
+        setattr(pair, field, value)
+    content_changed = pair.compute_content_hash() != pair.content_hash
+    if content_changed:
+        _refuse_duplicate(pair)
+    if content_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
+        pair.reopen(by=acting_user, at=timezone.now(), reason="content edited after approval")
+    pair.save()
+    return pair

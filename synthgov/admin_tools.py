@@ -1,0 +1,128 @@
+"""Admin plumbing shared by the apps: buttons on change pages and intermediate forms.
+
+No domain rules live here; every button and form calls a service and reports the outcome.
+"""
+
+from contextlib import contextmanager
+from functools import update_wrapper
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .errors import DomainError
+
+
+@contextmanager
+def reported_to(request, modeladmin):
+    """Turn a refused service call into an admin error message; nothing was changed."""
+    try:
+        yield
+    except DomainError as exc:
+        modeladmin.message_user(request, exc.message, level=messages.ERROR)
+
+
+class ObjectActionsMixin:
+    """Buttons on the change page, each a POST to `<pk>/actions/<name>/`.
+
+    `object_actions` maps a method name to its label. A method takes (request, obj) and may
+    return a response (an intermediate form); otherwise the change page is shown again.
+    """
+
+    change_form_template = "admin/synthgov/change_form_with_actions.html"
+    object_actions: dict[str, str] = {}
+
+    def object_action_allowed(self, request, obj, name: str) -> bool:
+        return True
+
+    def object_links(self, request, obj) -> list[dict]:
+        """Plain links (GET) shown beside the buttons, e.g. to a form on another admin."""
+        return []
+
+    def get_urls(self):
+        def wrap(view):
+            def wrapper(*args, **kwargs):
+                return self.admin_site.admin_view(view)(*args, **kwargs)
+
+            return update_wrapper(wrapper, view)
+
+        return [
+            path(
+                "<path:object_id>/actions/<str:name>/",
+                wrap(self.object_action_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_object_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_action_view(self, request, object_id, name):
+        if name not in self.object_actions:
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        response = None
+        with reported_to(request, self):
+            response = getattr(self, name)(request, obj)
+        return response or HttpResponseRedirect(self.change_url(obj))
+
+    def change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["object_action_buttons"] = [
+                {
+                    "label": label,
+                    "url": reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_object_action", args=[obj.pk, name]
+                    ),
+                }
+                for name, label in self.object_actions.items()
+                if self.object_action_allowed(request, obj, name)
+            ]
+            context["object_links"] = self.object_links(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def render_action_form(modeladmin, request, *, title: str, form, objects=(), action: str = "", submit: str):
+    """An intermediate page with a form, for a changelist action or a change-page button.
+
+    For a changelist action the selected ids and the action name ride along as hidden fields,
+    the way Django's own delete confirmation works.
+    """
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.opts,
+        "form": form,
+        "objects": list(objects)[:50],
+        "object_count": len(objects),
+        "selected_ids": [obj.pk for obj in objects],
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "submit_label": submit,
+    }
+    return TemplateResponse(request, "admin/synthgov/action_form.html", context)
+
+
+def selected_action_submitted(request) -> bool:
+    return request.method == "POST" and "apply" in request.POST
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For machine-written rows: viewable, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

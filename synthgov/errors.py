@@ -1,0 +1,30 @@
+"""Errors that services raise so every edge (admin, API, command) can report them alike.
+
+Each carries a message a person can act on. The HTTP status is how an API edge maps it.
+"""
+
+
+class DomainError(Exception):
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """The request itself is wrong; nothing was changed."""
+
+    http_status = 400
+
+
+class TransitionRefused(DomainError):
+    """The object's current state does not allow the operation."""
+
+    http_status = 409
+
+
+class PermissionRefused(DomainError):
+    """The acting user lacks the permission the operation needs."""
+
+    http_status = 403

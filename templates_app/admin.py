@@ -1,0 +1,142 @@
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from synthgov.admin_tools import ObjectActionsMixin, reported_to
+
+from . import services
+from .checks import structure_problems
+from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
+
+
+class SubchapterInline(admin.TabularInline):
+    model = Subchapter
+    extra = 0
+
+
+@admin.register(Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["key", "title"]
+    search_fields = ["key", "title"]
+    inlines = [SubchapterInline]
+
+
+@admin.register(Subchapter)
+class SubchapterAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "chapter"]
+    list_filter = ["chapter"]
+    search_fields = ["key", "title"]
+
+
+class TemplateVersionInline(admin.TabularInline):
+    model = TemplateVersion
+    fields = ["version", "status", "author", "published_by", "published_at", "content_sha256"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ["key", "name", "chapter", "subchapter"]
+    list_filter = ["chapter"]
+    search_fields = ["key", "name"]
+    inlines = [TemplateVersionInline]
+
+
+class TemplateVersionForm(forms.ModelForm):
+    class Meta:
+        model = TemplateVersion
+        fields = ["template", *CONTENT_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        version = self.instance
+        for name in CONTENT_FIELDS:
+            if name in cleaned:
+                setattr(version, name, cleaned[name])
+        for problem in structure_problems(version):
+            self.add_error(None, problem)
+        return cleaned
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+    form = TemplateVersionForm
+    list_display = ["template", "version", "status", "author", "published_by", "published_at"]
+    list_filter = ["status", "template__chapter"]
+    search_fields = ["template__key", "template__name"]
+    list_select_related = ["template", "author", "published_by"]
+    actions = ["publish_selected", "archive_selected"]
+    object_actions = {"publish": "Publish", "archive": "Archive", "new_draft": "New draft"}
+    governance_fields = [
+        "version",
+        "status",
+        "content_sha256",
+        "author",
+        "created_at",
+        "published_by",
+        "published_at",
+        "archived_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return ["template", *CONTENT_FIELDS, *self.governance_fields]
+        if obj is not None:
+            return ["template", *self.governance_fields]
+        return self.governance_fields
+
+    def object_action_allowed(self, request, obj, name):
+        allowed_from = {
+            "publish": [TemplateVersion.Status.DRAFT],
+            "archive": [TemplateVersion.Status.DRAFT, TemplateVersion.Status.APPROVED],
+            "new_draft": list(TemplateVersion.Status.values),
+        }
+        return obj.status in allowed_from[name]
+
+    def object_links(self, request, obj):
+        if obj.status == TemplateVersion.Status.ARCHIVED:
+            return []
+        url = reverse("admin:jobs_app_generationjob_trigger") + f"?template_version={obj.pk}"
+        return [{"label": "Trigger job", "url": url}]
+
+    def save_model(self, request, obj, form, change):
+        # Form validation already ran the structure checks; the service re-checks state.
+        services.template_version_save_draft(version=obj, acting_user=request.user)
+
+    def publish(self, request, obj):
+        services.template_version_publish(version=obj, acting_user=request.user)
+        self.message_user(request, f"Published {obj}.", messages.SUCCESS)
+
+    def archive(self, request, obj):
+        services.template_version_archive(version=obj, acting_user=request.user)
+        self.message_user(request, f"Archived {obj}.", messages.SUCCESS)
+
+    def new_draft(self, request, obj):
+        draft = services.template_version_new_draft(version=obj, acting_user=request.user)
+        self.message_user(request, f"Created {draft} from version {obj.version}.", messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(draft))
+
+    @admin.action(description="Publish selected drafts")
+    def publish_selected(self, request, queryset):
+        self._apply_to_each(request, queryset, services.template_version_publish, "Published")
+
+    @admin.action(description="Archive selected versions")
+    def archive_selected(self, request, queryset):
+        self._apply_to_each(request, queryset, services.template_version_archive, "Archived")
+
+    def _apply_to_each(self, request, queryset, service, verb):
+        done = 0
+        for version in queryset.select_related("template"):
+            with reported_to(request, self):
+                service(version=version, acting_user=request.user)
+                done += 1
+        if done:
+            self.message_user(request, f"{verb} {done} version(s).", messages.SUCCESS)

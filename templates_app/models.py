@@ -1,0 +1,161 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+CONTENT_FIELDS = (
+    "system_prompt",
+    "prompt",
+    "question_template",
+    "answer_template",
+    "context_template",
+    "variables",
+    "output_schema",
+    "exemplars",
+)
+
+IMMUTABLE_VERSION = (
+    "Version {version} of '{template}' is {status} and cannot be edited; create a new draft from it instead."
+)
+
+
+class Chapter(models.Model):
+    key = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Subchapter(models.Model):
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="subchapters")
+    key = models.SlugField()
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["chapter__key", "key"]
+        constraints = [models.UniqueConstraint(fields=["chapter", "key"], name="subchapter_key_unique_in_chapter")]
+
+    def __str__(self) -> str:
+        return f"{self.chapter.key}/{self.key}"
+
+
+class PromptTemplate(models.Model):
+    key = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="templates")
+    subchapter = models.ForeignKey(
+        Subchapter, on_delete=models.PROTECT, related_name="templates", null=True, blank=True
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        if self.subchapter_id and self.subchapter.chapter_id != self.chapter_id:
+            raise ValidationError({"subchapter": "The subchapter belongs to another chapter."})
+
+
+class TemplateVersion(FSMModelMixin, models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        ARCHIVED = "archived", "Archived"
+
+    template = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True)
+
+    system_prompt = models.TextField(blank=True)
+    prompt = models.TextField(blank=True, help_text="Jinja2: the instruction an LLM backend receives.")
+    question_template = models.TextField(help_text="Jinja2, rendered by the template backend.")
+    answer_template = models.TextField(help_text="Jinja2, rendered by the template backend.")
+    context_template = models.TextField(blank=True, help_text="Jinja2, optional.")
+    variables = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Variable spec, e.g. {"a": {"sampler": "int_range", "min": 1, "max": 9}}.',
+    )
+    output_schema = models.JSONField(
+        default=dict, blank=True, help_text="JSON Schema every generated record must satisfy."
+    )
+    exemplars = models.JSONField(default=list, blank=True, help_text="Seed examples: a list of variable objects.")
+    content_sha256 = models.CharField(max_length=64, editable=False)
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["template__key", "-version"]
+        constraints = [models.UniqueConstraint(fields=["template", "version"], name="template_version_unique")]
+        permissions = [
+            ("publish_templateversion", "Can publish a template version"),
+            ("archive_templateversion", "Can archive a template version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.key} v{self.version} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.content_sha256 = self.compute_content_sha256()
+        if self.pk is not None:
+            stored = TemplateVersion.objects.filter(pk=self.pk).values("status", "content_sha256").first()
+            if stored and stored["status"] != self.Status.DRAFT and stored["content_sha256"] != self.content_sha256:
+                raise ValidationError(self.immutable_message(stored["status"]))
+        super().save(*args, **kwargs)
+
+    def immutable_message(self, status: str | None = None) -> str:
+        return IMMUTABLE_VERSION.format(version=self.version, template=self.template.key, status=status or self.status)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def content(self) -> dict:
+        return {name: getattr(self, name) for name in CONTENT_FIELDS}
+
+    def compute_content_sha256(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=Status.APPROVED,
+        permission="templates_app.publish_templateversion",
+    )
+    def publish(self, *, by, at) -> None:
+        self.published_by = by
+        self.published_at = at
+
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.APPROVED],
+        target=Status.ARCHIVED,
+        permission="templates_app.archive_templateversion",
+    )
+    def archive(self, *, at) -> None:
+        self.archived_at = at

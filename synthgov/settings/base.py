@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "django_q",
+    "synthgov",
     "templates_app",
     "jobs_app",
     "qa_app",

@@ -1,0 +1,80 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from jobs_app.services import JobRequest, job_trigger
+from synthgov.roles import ensure_roles
+from templates_app.services import template_version_publish
+
+from .factories import TemplateVersionFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def make_user(db):
+    """A user in the given role groups (created if a flush removed them)."""
+
+    def make(username: str, *roles: str):
+        ensure_roles(Group, Permission)
+        user = UserFactory(username=username)
+        user.groups.add(*Group.objects.filter(name__in=roles))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def author(make_user):
+    return make_user("author", "Template authors")
+
+
+@pytest.fixture
+def approver(make_user):
+    return make_user("approver", "Approvers")
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("operator", "Operators")
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user("reviewer", "Reviewers")
+
+
+@pytest.fixture
+def curator(make_user):
+    return make_user("curator", "Curators")
+
+
+@pytest.fixture
+def nobody(make_user):
+    return make_user("nobody")
+
+
+@pytest.fixture
+def draft_version(author):
+    return TemplateVersionFactory(author=author)
+
+
+@pytest.fixture
+def approved_version(draft_version, approver):
+    return template_version_publish(version=draft_version, acting_user=approver)
+
+
+@pytest.fixture
+def run_job(operator, django_capture_on_commit_callbacks):
+    """Trigger a job and run it through django-q2 (sync mode in tests) after commit."""
+
+    def run(version, **request):
+        request = {"tenant_id": "acme", "record_count": 20, "target_surface": "training", "seed": 1, **request}
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = job_trigger(request=JobRequest(template_version=version, **request), acting_user=operator)
+        job.refresh_from_db()
+        return job
+
+    return run

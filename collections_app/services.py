@@ -55,7 +55,8 @@ def collection_add_pairs(
         raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
     if split and split not in Split.values:
         raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
-    pairs = list(pairs)
+    # Decide on the stored state, not on objects the caller may have loaded long ago.
+    pairs = list(QAPair.objects.filter(pk__in=[pair.pk for pair in pairs]).order_by("pk"))
     refusals = [refusal for pair in pairs if (refusal := _pair_refusal(collection, pair))]
     if refusals:
         shown = "; ".join(refusals[:5]) + (f"; and {len(refusals) - 5} more" if len(refusals) > 5 else "")

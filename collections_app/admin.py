@@ -5,24 +5,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, reported_to
+from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, related_preview, reported_to
 from synthgov.errors import DomainError
 
 from . import services
 from .models import Collection, Membership, Release, ReleaseItem
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    fields = ["qa_pair", "split", "weight", "added_by", "added_at"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("qa_pair", "added_by").order_by("-added_at")[:50]
 
 
 class ReleaseInline(admin.TabularInline):
@@ -41,7 +28,7 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
     list_filter = ["purpose"]
     search_fields = ["slug", "name"]
     readonly_fields = ["created_by", "created_at", "members_link"]
-    inlines = [ReleaseInline, MembershipInline]
+    inlines = [ReleaseInline]
     actions = ["release_selected"]
     object_actions = {"release": "Release"}
 
@@ -53,12 +40,25 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
     def release_count(self, collection):
         return collection.releases.count()
 
-    @admin.display(description="all members")
+    @admin.display(description="members")
     def members_link(self, collection):
         if collection.pk is None:
             return "—"
         url = reverse("admin:collections_app_membership_changelist") + f"?collection__id__exact={collection.pk}"
-        return format_html('<a href="{}">{} member(s)</a>', url, collection.memberships.count())
+        return format_html(
+            '<a href="{}">{} member(s)</a>{}',
+            url,
+            collection.memberships.count(),
+            related_preview(
+                collection.memberships.select_related("qa_pair").order_by("-added_at"),
+                columns=[
+                    ("pair", lambda membership: membership.qa_pair),
+                    ("split", lambda membership: membership.split or "automatic"),
+                    ("weight", lambda membership: membership.weight),
+                ],
+                more_url=url,
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -119,16 +119,12 @@ class MembershipAdmin(SimpleHistoryAdmin):
         return request.user.has_perm("collections_app.delete_membership")
 
 
-class ReleaseItemInline(admin.TabularInline):
-    model = ReleaseItem
-    fields = ["qa_pair", "split", "weight", "content_hash"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("qa_pair").order_by("split", "qa_pair_id")[:50]
+@admin.register(ReleaseItem)
+class ReleaseItemAdmin(ReadOnlyAdmin):
+    list_display = ["release", "qa_pair", "split", "weight", "content_hash"]
+    list_filter = ["release", "split"]
+    list_select_related = ["release__collection", "qa_pair"]
+    show_full_result_count = False
 
 
 @admin.register(Release)
@@ -136,9 +132,31 @@ class ReleaseAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
     list_filter = ["collection", "status"]
     list_select_related = ["collection", "created_by"]
-    fields = ["collection", "version", "status", "downloads", "manifest", "created_by", "created_at", "published_at"]
+    fields = [
+        "collection",
+        "version",
+        "status",
+        "downloads",
+        "items",
+        "manifest",
+        "created_by",
+        "created_at",
+        "published_at",
+    ]
     readonly_fields = fields
-    inlines = [ReleaseItemInline]
+
+    @admin.display(description="items")
+    def items(self, release):
+        return related_preview(
+            release.items.select_related("qa_pair").order_by("split", "qa_pair_id"),
+            columns=[
+                ("pair", lambda item: item.qa_pair),
+                ("split", lambda item: item.split),
+                ("weight", lambda item: item.weight),
+                ("content hash", lambda item: item.content_hash[:12]),
+            ],
+            more_url=reverse("admin:collections_app_releaseitem_changelist") + f"?release__id__exact={release.pk}",
+        )
 
     @admin.display(description="rows")
     def rows(self, release):

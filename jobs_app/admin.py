@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, render_action_form, reported_to
+from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, related_preview, render_action_form, reported_to
 from templates_app.models import TemplateVersion
 
 from . import services
@@ -38,21 +38,6 @@ def progress_bar(job: GenerationJob) -> str:
         job.processed_records,
         job.record_count,
     )
-
-
-class RejectedArtifactInline(admin.TabularInline):
-    model = RejectedArtifact
-    fields = ["record_index", "reasons", "payload"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request):
-        # A job can reject thousands of records; the change page shows the first ones and
-        # links to the full, filtered list.
-        return super().get_queryset(request).order_by("record_index")[:20]
 
 
 @admin.register(GenerationJob)
@@ -143,7 +128,21 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="rejected artifacts")
     def rejected_link(self, job):
         url = reverse("admin:jobs_app_rejectedartifact_changelist") + f"?job__id__exact={job.pk}"
-        return format_html('<a href="{}">{} rejected artifact(s)</a>', url, job.rejected_records)
+        return format_html(
+            '<a href="{}">{} rejected artifact(s)</a>{}',
+            url,
+            job.rejected_records,
+            related_preview(
+                job.rejected_artifacts.order_by("record_index"),
+                columns=[
+                    ("record", lambda artifact: artifact.record_index),
+                    ("reasons", lambda artifact: "; ".join(reason["message"] for reason in artifact.reasons)),
+                ],
+                more_url=url,
+            )
+            if job.rejected_records
+            else "",
+        )
 
     def object_action_allowed(self, request, obj, name):
         return not obj.is_finished and request.user.has_perm("jobs_app.cancel_generationjob")

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from .errors import DomainError
 
@@ -126,3 +127,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def related_preview(queryset, *, columns: list[tuple[str, object]], more_url: str, limit: int = 20) -> str:
+    """A read-only table of the first rows of a possibly huge related set, and a link to all.
+
+    `columns` pairs a heading with a function of the row. Inlines would load every row.
+    """
+    rows = list(queryset[: limit + 1])
+    head = format_html_join("", "<th>{}</th>", ((heading,) for heading, _ in columns))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell(row),) for _, cell in columns)),) for row in rows[:limit]),
+    )
+    more = format_html('<p><a href="{}">Show all</a></p>', more_url) if len(rows) > limit else ""
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, body, more)

@@ -19,7 +19,7 @@ def make_user(db):
 
     def make(username: str, *roles: str):
         ensure_roles(Group, Permission)
-        user = UserFactory(username=username)
+        user = UserFactory(username=username, is_staff=True)
         user.groups.add(*Group.objects.filter(name__in=roles))
         return user
 

@@ -1,0 +1,51 @@
+import pytest
+
+from jobs_app.services import JobRequest, job_trigger
+from templates_app.services import template_version_publish
+from tests.factories import TemplateVersionFactory
+
+# Two sampled integers in 1..2: only four distinct (question, answer) pairs exist.
+FOUR_COMBINATIONS = {
+    "a": {"sampler": "int_range", "min": 1, "max": 2},
+    "b": {"sampler": "int_range", "min": 1, "max": 2},
+}
+
+
+@pytest.fixture
+def publish(author, approver):
+    """An approved version with the given content (the factory's sum template otherwise)."""
+
+    def make(**content):
+        return template_version_publish(version=TemplateVersionFactory(author=author, **content), acting_user=approver)
+
+    return make
+
+
+@pytest.fixture
+def unpublished_draft(author):
+    """A draft of its own (`draft_version` is the one `approved_version` publishes)."""
+    return TemplateVersionFactory(author=author)
+
+
+@pytest.fixture
+def job_request(approved_version):
+    """A valid production request on the approved version; fields override the defaults."""
+
+    def make(**fields):
+        defaults = {
+            "template_version": approved_version,
+            "tenant_id": "acme",
+            "record_count": 20,
+            "target_surface": "training",
+            "seed": 1,
+        }
+        return JobRequest(**{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def pending_job(job_request, operator):
+    """A triggered job nobody has run: the test transaction never commits, so nothing is queued."""
+    job, _ = job_trigger(request=job_request(), acting_user=operator)
+    return job

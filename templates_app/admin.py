@@ -86,9 +86,11 @@ class TemplateVersionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "archived_at",
     ]
 
+    def has_change_permission(self, request, obj=None):
+        # Approved and archived versions are immutable: their page is view-only.
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
-            return ["template", *CONTENT_FIELDS, *self.governance_fields]
         if obj is not None:
             return ["template", *self.governance_fields]
         return self.governance_fields

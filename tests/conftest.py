@@ -78,3 +78,11 @@ def run_job(operator, django_capture_on_commit_callbacks):
         return job
 
     return run
+
+
+@pytest.fixture
+def superuser_factory(db):
+    def make(username: str = "root"):
+        return UserFactory(username=username, is_staff=True, is_superuser=True)
+
+    return make

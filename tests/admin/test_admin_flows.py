@@ -1,6 +1,7 @@
 """What reviewers, approvers, operators and curators do in the admin, through its pages."""
 
 import hashlib
+import json
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -301,7 +302,9 @@ def test_a_version_added_in_the_admin_gets_the_next_number_and_its_author(client
         "question_template": "What is {{ a }} plus {{ b }}, exactly?",
         "answer_template": "{{ a + b }}",
         "context_template": "",
-        "variables": '{"a": {"sampler": "int_range", "min": 1, "max": 5}, "b": {"sampler": "int_range", "min": 1, "max": 5}}',
+        "variables": json.dumps(
+            {"a": {"sampler": "int_range", "min": 1, "max": 5}, "b": {"sampler": "int_range", "min": 1, "max": 5}}
+        ),
         "output_schema": "{}",
         "exemplars": "[]",
     }

@@ -33,6 +33,8 @@ class AddResult:
 def _pair_refusal(collection: Collection, pair: QAPair) -> str | None:
     if pair.review_status != QAPair.ReviewStatus.APPROVED:
         return f"#{pair.pk} is {pair.review_status}, not approved"
+    if pair.is_preview:
+        return f"#{pair.pk} comes from a preview job and can never be released"
     if pair.source not in collection.allowed_sources:
         return f"#{pair.pk} is {pair.source}, which '{collection.slug}' does not allow"
     if (
@@ -84,7 +86,7 @@ def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], 
 def _left_out_reason(pair: QAPair, collection: Collection) -> str | None:
     if pair.review_status != QAPair.ReviewStatus.APPROVED:
         return f"not_approved:{pair.review_status}"
-    if pair.job_id and not pair.job.production:
+    if pair.is_preview:
         return "preview_job"
     if _pair_refusal(collection, pair):
         return "source_not_allowed"
@@ -132,7 +134,7 @@ def _snapshot_items(release: Release) -> tuple[Counter, dict]:
     batch: list[ReleaseItem] = []
     memberships = (
         Membership.objects.filter(collection=collection)
-        .select_related("qa_pair__job", "qa_pair__template_version__template")
+        .select_related("qa_pair__template_version__template")
         .order_by("qa_pair_id")
     )
     for membership in memberships.iterator(chunk_size=RELEASE_CHUNK):

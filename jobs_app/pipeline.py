@@ -6,6 +6,7 @@ its reasons, or a duplicate of content the tenant already holds.
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from jsonschema import Draft202012Validator
 
 from qa_app.models import QAPair, normalised_content_hash
@@ -72,9 +73,9 @@ class BatchProcessor:
                 candidates[pair.content_hash] = pair
 
         existing = set(
-            QAPair.objects.filter(tenant_id=self.job.tenant_id, content_hash__in=list(candidates)).values_list(
-                "content_hash", flat=True
-            )
+            QAPair.objects.filter(tenant_id=self.job.tenant_id, content_hash__in=list(candidates))
+            .filter(Q(is_preview=False) | Q(job=self.job))
+            .values_list("content_hash", flat=True)
         )
         new_pairs = [pair for content_hash, pair in candidates.items() if content_hash not in existing]
         # Generated rows are machine inserts in bulk: the job and each pair's lineage are
@@ -103,6 +104,7 @@ class BatchProcessor:
             job=job,
             template_version=self.version,
             record_index=record_index,
+            is_preview=not job.production,
             metadata={
                 "system_prompt": record["system_prompt"],
                 "target_surface": job.target_surface,

@@ -57,6 +57,9 @@ class QAPair(FSMModelMixin, models.Model):
     )
     record_index = models.PositiveIntegerField(null=True, blank=True)
     lineage = models.JSONField(default=dict, blank=True)
+    is_preview = models.BooleanField(
+        default=False, help_text="Made by a non-production job: reviewable, never collected or released."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,7 +70,12 @@ class QAPair(FSMModelMixin, models.Model):
         ordering = ["-id"]
         verbose_name = "QA pair"
         constraints = [
-            models.UniqueConstraint(fields=["tenant_id", "content_hash"], name="qa_pair_content_unique_per_tenant"),
+            # Previews stay out of it, so previewing a draft never makes its production run a duplicate.
+            models.UniqueConstraint(
+                fields=["tenant_id", "content_hash"],
+                condition=Q(is_preview=False),
+                name="qa_pair_content_unique_per_tenant",
+            ),
             models.UniqueConstraint(
                 fields=["job", "record_index"],
                 condition=Q(job__isnull=False),

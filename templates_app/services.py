@@ -20,6 +20,9 @@ def _next_version_number(template) -> int:
 @transaction.atomic
 def template_version_save_draft(*, version: TemplateVersion, acting_user) -> TemplateVersion:
     """Create or update a draft. A new version gets the next number and its author."""
+    needed = "add_templateversion" if version.pk is None else "change_templateversion"
+    if not acting_user.has_perm(f"templates_app.{needed}"):
+        raise PermissionRefused(f"Writing template versions needs the '{needed}' permission.")
     if (
         version.pk is not None
         and not TemplateVersion.objects.filter(pk=version.pk, status=TemplateVersion.Status.DRAFT).exists()

@@ -100,6 +100,8 @@ class Release(FSMModelMixin, models.Model):
     status = FSMField(default=Status.BUILDING, choices=Status.choices, protected=True)
     manifest = models.JSONField(default=dict, blank=True)
     files = models.JSONField(default=list, blank=True)
+    # Fixed when the release is made: renaming the collection must not move released files.
+    storage_path = models.CharField(max_length=300, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -114,10 +116,6 @@ class Release(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection.slug} v{self.version}"
-
-    @property
-    def storage_path(self) -> str:
-        return f"releases/{self.collection.slug}/v{self.version}"
 
     @transition(field=status, source=Status.BUILDING, target=Status.PUBLISHED)
     def publish(self, *, at, manifest: dict, files: list) -> None:

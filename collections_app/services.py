@@ -1,5 +1,6 @@
 import hashlib
 import json
+import math
 import shutil
 from collections import Counter
 from collections.abc import Iterable
@@ -53,7 +54,7 @@ def collection_add_pairs(
     """Add approved pairs with a split (empty: by hash) and a weight; all or nothing."""
     if not acting_user.has_perm("collections_app.add_membership"):
         raise PermissionRefused("Adding pairs to a collection needs the 'add membership' permission.")
-    if weight is None or weight <= 0:
+    if weight is None or not math.isfinite(weight) or weight <= 0:
         raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
     if split and split not in Split.values:
         raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
@@ -79,8 +80,11 @@ def collection_add_pairs(
 def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], acting_user) -> int:
     if not acting_user.has_perm("collections_app.delete_membership"):
         raise PermissionRefused("Removing pairs from a collection needs the 'delete membership' permission.")
-    deleted, _ = Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).delete()
-    return deleted
+    memberships = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)))
+    for membership in memberships:
+        membership._history_user = acting_user
+        membership.delete()
+    return len(memberships)
 
 
 def _left_out_reason(pair: QAPair, collection: Collection) -> str | None:
@@ -102,15 +106,24 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
         with transaction.atomic():
             collection = Collection.objects.select_for_update().get(pk=collection.pk)
             version = (collection.releases.aggregate(latest=Max("version"))["latest"] or 0) + 1
-            release = Release.objects.create(collection=collection, version=version, created_by=acting_user)
+            release = Release.objects.create(
+                collection=collection,
+                version=version,
+                created_by=acting_user,
+                storage_path=f"releases/collection-{collection.pk}/v{version}",
+            )
             left_out, lineage = _snapshot_items(release)
             if not release.items.exists():
                 raise TransitionRefused(NOTHING_TO_RELEASE.format(slug=collection.slug))
             _refuse_train_test_overlap(release)
-            directory = Path(settings.MEDIA_ROOT) / release.storage_path
-            if directory.exists():
-                shutil.rmtree(directory)
-            directory.mkdir(parents=True)
+            target = Path(settings.MEDIA_ROOT) / release.storage_path
+            if target.exists():
+                raise TransitionRefused(
+                    f"Storage already holds files at {release.storage_path}; they are left untouched. "
+                    "Move them away and release again."
+                )
+            target.mkdir(parents=True)
+            directory = target
             files = _write_split_files(release, directory)
             manifest = _manifest(release, files, left_out, lineage)
             manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
@@ -220,7 +233,7 @@ def _manifest(release: Release, files: list[dict], left_out: Counter, lineage: d
         "release": release.version,
         "format": openai_chat.FORMAT,
         "created_at": timezone.now().isoformat(),
-        "files": files,
+        "files": list(files),
         "rows": sum(entry["rows"] for entry in files),
         "left_out": dict(sorted(left_out.items())),
         "lineage": lineage,

@@ -12,15 +12,21 @@ from .models import QAPair
 from .selectors import qa_pair_duplicate_of
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
+CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
 REVIEW_PERMISSION_MISSING = "Reviewing needs the 'approve or reject a QA pair' permission."
-DECISION_FIELDS = ["review_status", "reviewed_by", "reviewed_at", "review_reason"]
+DECISION_FIELDS = ["review_status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"]
 
 
 @dataclass(frozen=True)
 class BulkReviewResult:
     decided: int
     skipped: int
+
+
+def _require_permission(user, codename: str, doing: str) -> None:
+    if not user.has_perm(f"qa_app.{codename}"):
+        raise PermissionRefused(f"{doing} needs the '{codename}' permission.")
 
 
 def _require_review_permission(user) -> None:
@@ -52,6 +58,7 @@ def qa_pair_approve(*, pair: QAPair, acting_user, reason: str = "") -> QAPair:
         pair, approve=True, acting_user=acting_user, reason=_clean_reason(reason, required=False), at=timezone.now()
     )
     pair._change_reason = "approved"
+    pair._history_user = acting_user
     pair.save()
     return pair
 
@@ -62,6 +69,7 @@ def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     reason = _clean_reason(reason, required=True)
     _decide(pair, approve=False, acting_user=acting_user, reason=reason, at=timezone.now())
     pair._change_reason = f"rejected: {reason}"
+    pair._history_user = acting_user
     pair.save()
     return pair
 
@@ -72,6 +80,7 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
     pair.reopen(by=acting_user, at=timezone.now(), reason=_clean_reason(reason, required=False))
+    pair._history_user = acting_user
     pair.save()
     return pair
 
@@ -91,6 +100,7 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
             skipped += 1
             continue
         _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
+        pair.updated_at = now
         decided.append(pair)
     if decided:
         bulk_update_with_history(
@@ -115,6 +125,7 @@ def _refuse_duplicate(pair: QAPair) -> None:
 @transaction.atomic
 def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     """A pair typed by a person: source operator, pending review."""
+    _require_permission(acting_user, "add_qapair", "Writing QA pairs")
     pair.source = QAPair.Source.OPERATOR
     _refuse_duplicate(pair)
     pair.save()
@@ -123,13 +134,20 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
 
 @transaction.atomic
 def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
-    """Change a pair's content; an approved pair goes back to review, as its text is new."""
+    """Change a pair's content; an approved pair goes back to review, as its text is new.
+
+    "New" means any change a reviewer did not see, even of case or whitespace (which the
+    normalised hash ignores: re-indented code is different code).
+    """
+    _require_permission(acting_user, "change_qapair", "Editing QA pairs")
     for field, value in changes.items():
         setattr(pair, field, value)
-    content_changed = pair.compute_content_hash() != pair.content_hash
-    if content_changed:
+    stored = QAPair.objects.filter(pk=pair.pk).values(*CONTENT_FIELDS).first() or {}
+    text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
+    if pair.compute_content_hash() != pair.content_hash:
         _refuse_duplicate(pair)
-    if content_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
+    if text_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
         pair.reopen(by=acting_user, at=timezone.now(), reason="content edited after approval")
+    pair._history_user = acting_user
     pair.save()
     return pair

@@ -29,6 +29,7 @@ ROLES = {
         "qa_app.view_qapair",
     ],
     "Reviewers": [
+        "qa_app.add_qapair",
         "qa_app.view_qapair",
         "qa_app.change_qapair",
         "qa_app.review_qapair",

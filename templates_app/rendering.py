@@ -6,6 +6,7 @@ capped in size.
 """
 
 import math
+import re
 import traceback
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ TEMPLATE_FIELDS = {
 }
 MAX_SEQUENCE_PRODUCT = 100_000
 MAX_POWER_BITS = 4096
+MAX_FORMAT_WIDTH = 10_000
+_PERCENT_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
 
 
 class TemplateRenderError(Exception):
@@ -34,7 +37,13 @@ class TemplateRenderError(Exception):
 
 
 class BoundedSandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        # lipsum builds text of any size on request; templates have no use for it.
+        self.globals.pop("lipsum", None)
+        self.filters["center"] = _bounded_center
 
     def call_binop(self, context, operator, left, right):
         if operator == "**" and _is_number(left) and _is_number(right):
@@ -42,11 +51,33 @@ class BoundedSandbox(SandboxedEnvironment):
             if magnitude * abs(right) > MAX_POWER_BITS:
                 raise SecurityError(f"the power {left} ** {right} is too large")
         if operator == "*":
+            if _is_int(left) and _is_int(right) and left.bit_length() + right.bit_length() > MAX_POWER_BITS:
+                raise SecurityError("the product is too large")
             for sequence, count in ((left, right), (right, left)):
                 repeats_sequence = isinstance(sequence, (str, list, tuple)) and isinstance(count, int)
                 if repeats_sequence and len(sequence) * count > MAX_SEQUENCE_PRODUCT:
                     raise SecurityError("repeating a sequence that many times is not allowed")
+        if operator == "+" and _is_sized(left) and _is_sized(right) and len(left) + len(right) > MAX_SEQUENCE_PRODUCT:
+            raise SecurityError("joining sequences that long is not allowed")
+        if operator == "%" and isinstance(left, str):
+            widths = [int(width) for width in _PERCENT_FORMAT_WIDTH.findall(left)]
+            if widths and max(widths) > MAX_FORMAT_WIDTH:
+                raise SecurityError(f"a format width above {MAX_FORMAT_WIDTH} is not allowed")
         return super().call_binop(context, operator, left, right)
+
+
+def _bounded_center(value, width: int = 80) -> str:
+    if width > MAX_FORMAT_WIDTH:
+        raise SecurityError(f"center() wider than {MAX_FORMAT_WIDTH} is not allowed")
+    return str(value).center(width)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_sized(value) -> bool:
+    return isinstance(value, (str, list, tuple))
 
 
 def _is_number(value) -> bool:
@@ -90,7 +121,7 @@ class CompiledVersion:
             attribute = TEMPLATE_FIELDS[field]
             try:
                 text = template.render(variables)
-            except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            except (TemplateError, ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as exc:
                 raise TemplateRenderError(attribute, str(exc), _template_lineno(exc)) from exc
             if len(text) > limit:
                 raise TemplateRenderError(attribute, f"output is {len(text)} characters, the limit is {limit}")

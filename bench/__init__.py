@@ -1,0 +1,1 @@
+"""Benchmarks at scale against PostgreSQL, each figure beside PostgreSQL's own limit."""

@@ -47,10 +47,6 @@ class Result:
         data.pop("target_value")
         return {**data, "ratio": self.ratio, "meets_target": self.meets_target}
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "Result":
-        return cls(**data)
-
 
 def _format_number(value: float | None) -> str:
     if value is None:

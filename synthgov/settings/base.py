@@ -118,6 +118,9 @@ Q_CLUSTER = {
     "poll": 0.5,
     "label": "Django Q2",
 }
+if os.environ.get("SYNTHGOV_Q_SYNC") == "1":
+    # Tasks run inline in the calling process, through django-q2's own machinery.
+    Q_CLUSTER["sync"] = True
 if os.environ.get("REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 else:

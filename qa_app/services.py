@@ -2,11 +2,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
-from simple_history.utils import bulk_update_with_history
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.history import record_bulk_change
 
 from .models import QAPair
 from .selectors import qa_pair_duplicate_of
@@ -15,7 +16,7 @@ REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
 REVIEW_PERMISSION_MISSING = "Reviewing needs the 'approve or reject a QA pair' permission."
-DECISION_FIELDS = ["review_status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"]
+BULK_REVIEW_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,21 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
 
 
 @transaction.atomic
-def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "") -> BulkReviewResult:
+def qa_pairs_review(
+    *, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = ""
+) -> BulkReviewResult:
     """Decide many pairs at once; pairs that are no longer pending are skipped, not failed.
 
-    Written with bulk_update_with_history so every decision still has its history row.
+    Each pair still goes through its FSM transition; because every decided pair gets the same
+    decision, it is stored with one UPDATE per chunk, and its history rows are copied from the
+    stored rows in the same transaction.
     """
     _require_review_permission(acting_user)
     reason = _clean_reason(reason, required=not approve)
     now = timezone.now()
+    if isinstance(pairs, QuerySet):
+        # The transition needs only the state; the text of thousands of pairs stays in the database.
+        pairs = pairs.select_related(None).only("pk", "review_status")
     decided, skipped = [], 0
     for pair in pairs:
         if pair.review_status != QAPair.ReviewStatus.PENDING:
@@ -102,15 +110,21 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
         _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
         pair.updated_at = now
         decided.append(pair)
-    if decided:
-        bulk_update_with_history(
-            decided,
-            QAPair,
-            DECISION_FIELDS,
-            batch_size=1000,
-            default_user=acting_user,
-            default_change_reason="approved" if approve else f"rejected: {reason}",
+    if not decided:
+        return BulkReviewResult(decided=0, skipped=skipped)
+    target = decided[0].review_status
+    change_reason = "approved" if approve else f"rejected: {reason}"
+    for start in range(0, len(decided), BULK_REVIEW_CHUNK):
+        chunk = [pair.pk for pair in decided[start : start + BULK_REVIEW_CHUNK]]
+        updated = QAPair.objects.filter(pk__in=chunk, review_status=QAPair.ReviewStatus.PENDING).update(
+            review_status=target, reviewed_by=acting_user, reviewed_at=now, review_reason=reason, updated_at=now
         )
+        if updated != len(chunk):
+            raise TransitionRefused(
+                f"{len(chunk) - updated} of the selected pairs were decided by someone else meanwhile; "
+                "nothing was changed, reload and try again."
+            )
+        record_bulk_change(QAPair, chunk, user=acting_user, reason=change_reason, at=now)
     return BulkReviewResult(decided=len(decided), skipped=skipped)
 
 

@@ -1,0 +1,29 @@
+"""History rows for bulk writes, taken from the stored rows themselves.
+
+django-simple-history records through save(); a bulk UPDATE of thousands of rows would write
+no history. After such an UPDATE, the history row of each changed object is exactly its stored
+row plus who/when/why, so one INSERT ... SELECT writes them all, with no Python per row. Column
+lists come from the history model's own metadata (its tracked fields), not from a copy of it.
+"""
+
+from django.db import connection
+
+
+def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type: str = "~") -> int:
+    """Write one history row per pk from the current table state; returns the rows written."""
+    if not pks:
+        return 0
+    history_model = model.history.model
+    quote = connection.ops.quote_name
+    tracked = [field.attname for field in history_model.tracked_fields]
+    history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
+    source_columns = [quote(column) for column in tracked]
+    placeholders = ", ".join(["%s"] * len(pks))
+    sql = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in history_columns)}) "
+        f"SELECT {', '.join(source_columns)}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} IN ({placeholders})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, reason, history_type, user.pk if user else None, *pks])
+        return cursor.rowcount

@@ -5,7 +5,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, related_preview, reported_to
+from synthgov.admin_tools import (
+    EstimatedCountPaginator,
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    related_preview,
+    reported_to,
+)
 from synthgov.errors import DomainError
 
 from . import services
@@ -83,6 +89,7 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
+    paginator = EstimatedCountPaginator
     list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
     list_filter = ["collection", "split"]
     list_select_related = ["collection", "qa_pair", "added_by"]
@@ -121,6 +128,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 @admin.register(ReleaseItem)
 class ReleaseItemAdmin(ReadOnlyAdmin):
+    paginator = EstimatedCountPaginator
     list_display = ["release", "qa_pair", "split", "weight", "content_hash"]
     list_filter = ["release", "split"]
     list_select_related = ["release__collection", "qa_pair"]

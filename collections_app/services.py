@@ -14,7 +14,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from qa_app.models import QAPair
+from synthgov.bulk import insert_rows, refresh_statistics
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from templates_app.models import TemplateVersion
 
 from .exporters import openai_chat
 from .models import Collection, Membership, Release, ReleaseItem, Split
@@ -31,20 +33,33 @@ class AddResult:
     already_members: int
 
 
-def _pair_refusal(collection: Collection, pair: QAPair) -> str | None:
-    if pair.review_status != QAPair.ReviewStatus.APPROVED:
-        return f"#{pair.pk} is {pair.review_status}, not approved"
-    if pair.is_preview:
-        return f"#{pair.pk} comes from a preview job and can never be released"
-    if pair.source not in collection.allowed_sources:
-        return f"#{pair.pk} is {pair.source}, which '{collection.slug}' does not allow"
+def _exclusion(collection: Collection, *, status: str, is_preview: bool, source: str) -> str | None:
+    """Why a pair with these values cannot be released from the collection (a code), or None."""
+    if status != QAPair.ReviewStatus.APPROVED:
+        return f"not_approved:{status}"
+    if is_preview:
+        return "preview_job"
+    if source not in collection.allowed_sources:
+        return "source_not_allowed"
     if (
-        pair.source == QAPair.Source.SYNTHETIC
+        source == QAPair.Source.SYNTHETIC
         and collection.purpose == Collection.Purpose.EVALUATION
         and not collection.allow_synthetic_in_evaluation
     ):
-        return f"#{pair.pk} is synthetic and '{collection.slug}' is an evaluation collection"
+        return "synthetic_in_evaluation"
     return None
+
+
+def _pair_refusal(collection: Collection, pair: QAPair) -> str | None:
+    code = _exclusion(collection, status=pair.review_status, is_preview=pair.is_preview, source=pair.source)
+    if code is None:
+        return None
+    explanation = {
+        "preview_job": "comes from a preview job and can never be released",
+        "source_not_allowed": f"is {pair.source}, which '{collection.slug}' does not allow",
+        "synthetic_in_evaluation": f"is synthetic and '{collection.slug}' is an evaluation collection",
+    }.get(code, f"is {pair.review_status}, not approved")
+    return f"#{pair.pk} {explanation}"
 
 
 @transaction.atomic
@@ -85,16 +100,6 @@ def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], 
         membership._history_user = acting_user
         membership.delete()
     return len(memberships)
-
-
-def _left_out_reason(pair: QAPair, collection: Collection) -> str | None:
-    if pair.review_status != QAPair.ReviewStatus.APPROVED:
-        return f"not_approved:{pair.review_status}"
-    if pair.is_preview:
-        return "preview_job"
-    if _pair_refusal(collection, pair):
-        return "source_not_allowed"
-    return None
 
 
 def collection_release(*, collection: Collection, acting_user) -> Release:
@@ -139,40 +144,59 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
 
 
 def _snapshot_items(release: Release) -> tuple[Counter, dict]:
+    """Freeze the releasable members as ReleaseItems; count the rest by why they were left out.
+
+    Reads plain values, not model instances, and inserts with COPY: a release can hold
+    millions of pairs.
+    """
     collection = release.collection
     left_out: Counter = Counter()
     sources: Counter = Counter()
-    templates: Counter = Counter()
+    versions: Counter = Counter()
     jobs: set[int] = set()
-    batch: list[ReleaseItem] = []
-    memberships = (
+    members = (
         Membership.objects.filter(collection=collection)
-        .select_related("qa_pair__template_version__template")
         .order_by("qa_pair_id")
-    )
-    for membership in memberships.iterator(chunk_size=RELEASE_CHUNK):
-        pair = membership.qa_pair
-        reason = _left_out_reason(pair, collection)
-        if reason:
-            left_out[reason] += 1
-            continue
-        split = membership.split or assign_split(seed=collection.seed, pair_id=pair.pk, ratios=collection.split_ratios)
-        batch.append(
-            ReleaseItem(
-                release=release, qa_pair=pair, split=split, weight=membership.weight, content_hash=pair.content_hash
-            )
+        .values_list(
+            "qa_pair_id",
+            "split",
+            "weight",
+            "qa_pair__content_hash",
+            "qa_pair__review_status",
+            "qa_pair__is_preview",
+            "qa_pair__source",
+            "qa_pair__template_version_id",
+            "qa_pair__job_id",
         )
-        sources[pair.source] += 1
-        if pair.template_version_id:
-            version = pair.template_version
-            templates[f"{version.template.key} v{version.version} {version.content_sha256[:12]}"] += 1
-        if pair.job_id:
-            jobs.add(pair.job_id)
-        if len(batch) >= RELEASE_CHUNK:
-            ReleaseItem.objects.bulk_create(batch)
-            batch = []
-    ReleaseItem.objects.bulk_create(batch)
-    lineage = {"sources": dict(sources), "template_versions": dict(templates), "jobs": sorted(jobs)}
+    )
+
+    def releasable():
+        for pair_id, split, weight, content_hash, status, is_preview, source, version_id, job_id in members.iterator(
+            chunk_size=RELEASE_CHUNK
+        ):
+            excluded = _exclusion(collection, status=status, is_preview=is_preview, source=source)
+            if excluded:
+                left_out[excluded] += 1
+                continue
+            sources[source] += 1
+            if version_id:
+                versions[version_id] += 1
+            if job_id:
+                jobs.add(job_id)
+            split = split or assign_split(seed=collection.seed, pair_id=pair_id, ratios=collection.split_ratios)
+            yield (release.pk, pair_id, split, weight, content_hash)
+
+    insert_rows(ReleaseItem, ["release_id", "qa_pair_id", "split", "weight", "content_hash"], releasable())
+    refresh_statistics(ReleaseItem)
+    labels = {
+        version.pk: f"{version.template.key} v{version.version} {version.content_sha256[:12]}"
+        for version in TemplateVersion.objects.filter(pk__in=versions).select_related("template")
+    }
+    lineage = {
+        "sources": dict(sources),
+        "template_versions": {labels[pk]: count for pk, count in versions.items()},
+        "jobs": sorted(jobs),
+    }
     return left_out, lineage
 
 

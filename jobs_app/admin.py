@@ -5,7 +5,14 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from synthgov.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, related_preview, render_action_form, reported_to
+from synthgov.admin_tools import (
+    EstimatedCountPaginator,
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    related_preview,
+    render_action_form,
+    reported_to,
+)
 from templates_app.models import TemplateVersion
 
 from . import services
@@ -191,6 +198,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
 @admin.register(RejectedArtifact)
 class RejectedArtifactAdmin(ReadOnlyAdmin):
+    paginator = EstimatedCountPaginator
     list_display = ["job", "record_index", "reason_codes", "created_at"]
     list_filter = ["job"]
     list_select_related = ["job"]

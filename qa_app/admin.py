@@ -6,7 +6,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from collections_app.models import Collection, Split
 from collections_app.services import collection_add_pairs
-from synthgov.admin_tools import ObjectActionsMixin, render_action_form, selected_action_submitted
+from synthgov.admin_tools import (
+    EstimatedCountPaginator,
+    ObjectActionsMixin,
+    render_action_form,
+    selected_action_submitted,
+)
 from synthgov.errors import DomainError
 
 from . import services
@@ -43,6 +48,7 @@ class AddToCollectionForm(forms.Form):
 
 @admin.register(QAPair)
 class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+    paginator = EstimatedCountPaginator
     form = QAPairForm
     list_display = [
         "id",
@@ -54,7 +60,9 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "job_link",
         "created_at",
     ]
-    list_filter = ["review_status", "source", "locale"]
+    # Choice fields only: a filter on a free-text column (locale, tenant) lists its values with
+    # SELECT DISTINCT over the whole table on every page load.
+    list_filter = ["review_status", "source"]
     search_fields = ["question"]
     # Counting every row again for "N total" costs a full scan at scale.
     show_full_result_count = False

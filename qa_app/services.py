@@ -87,9 +87,7 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
 
 
 @transaction.atomic
-def qa_pairs_review(
-    *, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = ""
-) -> BulkReviewResult:
+def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "") -> BulkReviewResult:
     """Decide many pairs at once; pairs that are no longer pending are skipped, not failed.
 
     Each pair still goes through its FSM transition; because every decided pair gets the same

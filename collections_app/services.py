@@ -2,29 +2,27 @@ import hashlib
 import json
 import math
 import shutil
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, F, Max, Q, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from qa_app.models import QAPair
-from synthgov.bulk import insert_rows, refresh_statistics
+from synthgov.bulk import refresh_statistics
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
-from templates_app.models import TemplateVersion
 
 from .exporters import openai_chat
 from .models import Collection, Membership, Release, ReleaseItem, Split
-from .splits import assign_split
+from .splits import split_expression
 
 WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
 NOTHING_TO_RELEASE = "Collection '{slug}' has no approved pairs to release; approve some of its pairs first."
-RELEASE_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -33,33 +31,49 @@ class AddResult:
     already_members: int
 
 
-def _exclusion(collection: Collection, *, status: str, is_preview: bool, source: str) -> str | None:
-    """Why a pair with these values cannot be released from the collection (a code), or None."""
-    if status != QAPair.ReviewStatus.APPROVED:
-        return f"not_approved:{status}"
-    if is_preview:
-        return "preview_job"
-    if source not in collection.allowed_sources:
-        return "source_not_allowed"
-    if (
-        source == QAPair.Source.SYNTHETIC
-        and collection.purpose == Collection.Purpose.EVALUATION
-        and not collection.allow_synthetic_in_evaluation
-    ):
-        return "synthetic_in_evaluation"
-    return None
+def exclusion_expression(collection: Collection, *, pair: str = ""):
+    """Why a pair cannot be released from the collection, as a code ('' when it can).
+
+    One expression serves both the refusal when adding pairs and the release's left-out counts.
+    `pair` is the path to the QA pair from the queried model ("" for QAPair, "qa_pair__" ...).
+    """
+    never = Q(pk__isnull=True)
+    conditions = [
+        (~Q(**{f"{pair}review_status": QAPair.ReviewStatus.APPROVED}), None),
+        (Q(**{f"{pair}is_preview": True}), "preview_job"),
+        (
+            ~Q(**{f"{pair}source__in": collection.allowed_sources}) if collection.allowed_sources else ~never,
+            "source_not_allowed",
+        ),
+    ]
+    if collection.purpose == Collection.Purpose.EVALUATION and not collection.allow_synthetic_in_evaluation:
+        conditions.append((Q(**{f"{pair}source": QAPair.Source.SYNTHETIC}), "synthetic_in_evaluation"))
+    not_approved = Concat(Value("not_approved:"), F(f"{pair}review_status"))
+    return Case(
+        *[When(condition, then=Value(code) if code else not_approved) for condition, code in conditions],
+        default=Value(""),
+        output_field=CharField(),
+    )
 
 
-def _pair_refusal(collection: Collection, pair: QAPair) -> str | None:
-    code = _exclusion(collection, status=pair.review_status, is_preview=pair.is_preview, source=pair.source)
-    if code is None:
-        return None
-    explanation = {
+def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
+    explanations = {
         "preview_job": "comes from a preview job and can never be released",
-        "source_not_allowed": f"is {pair.source}, which '{collection.slug}' does not allow",
-        "synthetic_in_evaluation": f"is synthetic and '{collection.slug}' is an evaluation collection",
-    }.get(code, f"is {pair.review_status}, not approved")
-    return f"#{pair.pk} {explanation}"
+        "source_not_allowed": "is {source}, which '{slug}' does not allow",
+        "synthetic_in_evaluation": "is synthetic and '{slug}' is an evaluation collection",
+    }
+    refused = (
+        QAPair.objects.filter(pk__in=pair_ids)
+        .annotate(exclusion=exclusion_expression(collection))
+        .exclude(exclusion="")
+        .order_by("pk")
+        .values_list("pk", "exclusion", "review_status", "source")
+    )
+    return [
+        f"#{pk} "
+        + explanations.get(code, "is {status}, not approved").format(source=source, slug=collection.slug, status=status)
+        for pk, code, status, source in refused
+    ]
 
 
 @transaction.atomic
@@ -75,7 +89,7 @@ def collection_add_pairs(
         raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
     # Decide on the stored state, not on objects the caller may have loaded long ago.
     pairs = list(QAPair.objects.filter(pk__in=[pair.pk for pair in pairs]).order_by("pk"))
-    refusals = [refusal for pair in pairs if (refusal := _pair_refusal(collection, pair))]
+    refusals = _refusals(collection, [pair.pk for pair in pairs])
     if refusals:
         shown = "; ".join(refusals[:5]) + (f"; and {len(refusals) - 5} more" if len(refusals) > 5 else "")
         raise InvalidInput(f"Nothing was added: {shown}.")
@@ -143,61 +157,58 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
     return release
 
 
-def _snapshot_items(release: Release) -> tuple[Counter, dict]:
+def _snapshot_items(release: Release) -> tuple[dict, dict]:
     """Freeze the releasable members as ReleaseItems; count the rest by why they were left out.
 
-    Reads plain values, not model instances, and inserts with COPY: a release can hold
-    millions of pairs.
+    One INSERT ... SELECT: a release can hold millions of pairs, and none of them needs Python.
     """
     collection = release.collection
-    left_out: Counter = Counter()
-    sources: Counter = Counter()
-    versions: Counter = Counter()
-    jobs: set[int] = set()
-    members = (
-        Membership.objects.filter(collection=collection)
-        .order_by("qa_pair_id")
-        .values_list(
-            "qa_pair_id",
-            "split",
-            "weight",
-            "qa_pair__content_hash",
-            "qa_pair__review_status",
-            "qa_pair__is_preview",
-            "qa_pair__source",
-            "qa_pair__template_version_id",
-            "qa_pair__job_id",
-        )
+    members = Membership.objects.filter(collection=collection).annotate(
+        exclusion=exclusion_expression(collection, pair="qa_pair__")
     )
-
-    def releasable():
-        for pair_id, split, weight, content_hash, status, is_preview, source, version_id, job_id in members.iterator(
-            chunk_size=RELEASE_CHUNK
-        ):
-            excluded = _exclusion(collection, status=status, is_preview=is_preview, source=source)
-            if excluded:
-                left_out[excluded] += 1
-                continue
-            sources[source] += 1
-            if version_id:
-                versions[version_id] += 1
-            if job_id:
-                jobs.add(job_id)
-            split = split or assign_split(seed=collection.seed, pair_id=pair_id, ratios=collection.split_ratios)
-            yield (release.pk, pair_id, split, weight, content_hash)
-
-    insert_rows(ReleaseItem, ["release_id", "qa_pair_id", "split", "weight", "content_hash"], releasable())
+    left_out = dict(members.exclude(exclusion="").values_list("exclusion").annotate(count=Count("pk")).order_by())
+    releasable = (
+        members.filter(exclusion="")
+        .annotate(
+            item_release=Value(release.pk),
+            item_pair=F("qa_pair_id"),
+            item_split=split_expression(
+                seed=collection.seed,
+                ratios=collection.split_ratios,
+                pair_id_field="qa_pair_id",
+                explicit_split_field="split",
+            ),
+            item_weight=F("weight"),
+            item_hash=F("qa_pair__content_hash"),
+        )
+        .values_list("item_release", "item_pair", "item_split", "item_weight", "item_hash")
+        .order_by()
+    )
+    select_sql, params = releasable.query.sql_with_params()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(ReleaseItem._meta.db_table)} (release_id, qa_pair_id, split, weight, content_hash) "
+            + select_sql,
+            params,
+        )
     refresh_statistics(ReleaseItem)
-    labels = {
-        version.pk: f"{version.template.key} v{version.version} {version.content_sha256[:12]}"
-        for version in TemplateVersion.objects.filter(pk__in=versions).select_related("template")
+    return left_out, _lineage_summary(release)
+
+
+def _lineage_summary(release: Release) -> dict:
+    pairs = QAPair.objects.filter(release_items__release=release).order_by()
+    versions = pairs.exclude(template_version=None).values_list(
+        "template_version__template__key", "template_version__version", "template_version__content_sha256"
+    )
+    return {
+        "sources": dict(pairs.values_list("source").annotate(count=Count("pk"))),
+        "template_versions": {
+            f"{key} v{number} {content_hash[:12]}": count
+            for key, number, content_hash, count in versions.annotate(count=Count("pk"))
+        },
+        "jobs": sorted(pairs.exclude(job=None).values_list("job_id", flat=True).distinct()),
     }
-    lineage = {
-        "sources": dict(sources),
-        "template_versions": {labels[pk]: count for pk, count in versions.items()},
-        "jobs": sorted(jobs),
-    }
-    return left_out, lineage
 
 
 def _refuse_train_test_overlap(release: Release) -> None:
@@ -216,28 +227,17 @@ def _refuse_train_test_overlap(release: Release) -> None:
 
 def _write_split_files(release: Release, directory: Path) -> list[dict]:
     files = []
-    items = ReleaseItem.objects.filter(release=release).order_by("split", "qa_pair_id")
-    for split in Split.values:
-        rows = items.filter(split=split).values_list(
-            "qa_pair__question", "qa_pair__answer", "qa_pair__context", "qa_pair__metadata"
-        )
-        if not rows.exists():
-            continue
+    used_splits = set(ReleaseItem.objects.filter(release=release).values_list("split", flat=True).distinct())
+    for split in (split for split in Split.values if split in used_splits):
         name = f"{split}.{openai_chat.EXTENSION}"
-        digest, count, size = hashlib.sha256(), 0, 0
+        digest, rows, size = hashlib.sha256(), 0, 0
         with open(directory / name, "wb") as handle:
-            for question, answer, context, metadata in rows.iterator(chunk_size=RELEASE_CHUNK):
-                line = openai_chat.row(
-                    question=question,
-                    answer=answer,
-                    context=context,
-                    system_prompt=(metadata or {}).get("system_prompt", ""),
-                )
-                handle.write(line)
-                digest.update(line)
-                count += 1
-                size += len(line)
-        files.append({"name": name, "split": split, "rows": count, "bytes": size, "sha256": digest.hexdigest()})
+            for chunk in openai_chat.lines(release, split):
+                handle.write(chunk)
+                digest.update(chunk)
+                rows += chunk.count(b"\n")
+                size += len(chunk)
+        files.append({"name": name, "split": split, "rows": rows, "bytes": size, "sha256": digest.hexdigest()})
     return files
 
 
@@ -251,7 +251,7 @@ def _file_entry(name: str, split: str | None, rows: int | None, content: bytes) 
     }
 
 
-def _manifest(release: Release, files: list[dict], left_out: Counter, lineage: dict) -> dict:
+def _manifest(release: Release, files: list[dict], left_out: dict, lineage: dict) -> dict:
     return {
         "collection": release.collection.slug,
         "release": release.version,

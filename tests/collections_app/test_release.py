@@ -187,13 +187,12 @@ def test_release_that_fails_while_writing_files_leaves_nothing_behind(
     add(collection, approved_pair(), split=Split.TEST)
     written = []
 
-    def row_then_fail(**fields):
-        if written:
-            raise OSError("disk full")
-        written.append(fields)
-        return b"{}\n"
+    def lines_then_fail(release, split):
+        written.append(split)
+        yield b"{}\n"
+        raise OSError("disk full")
 
-    monkeypatch.setattr(openai_chat, "row", row_then_fail)
+    monkeypatch.setattr(openai_chat, "lines", lines_then_fail)
 
     with pytest.raises(OSError, match="disk full"):
         collection_release(collection=collection, acting_user=curator)

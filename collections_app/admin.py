@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from synthgov.admin_tools import (
-    EstimatedCountPaginator,
+    LargeTablePaginator,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     related_preview,
@@ -89,7 +89,7 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
-    paginator = EstimatedCountPaginator
+    paginator = LargeTablePaginator
     list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
     list_filter = ["collection", "split"]
     list_select_related = ["collection", "qa_pair", "added_by"]
@@ -128,7 +128,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 @admin.register(ReleaseItem)
 class ReleaseItemAdmin(ReadOnlyAdmin):
-    paginator = EstimatedCountPaginator
+    paginator = LargeTablePaginator
     list_display = ["release", "qa_pair", "split", "weight", "content_hash"]
     list_filter = ["release", "split"]
     list_select_related = ["release__collection", "qa_pair"]

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from synthgov.admin_tools import (
-    EstimatedCountPaginator,
+    LargeTablePaginator,
     ObjectActionsMixin,
     ReadOnlyAdmin,
     related_preview,
@@ -198,7 +198,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
 @admin.register(RejectedArtifact)
 class RejectedArtifactAdmin(ReadOnlyAdmin):
-    paginator = EstimatedCountPaginator
+    paginator = LargeTablePaginator
     list_display = ["job", "record_index", "reason_codes", "created_at"]
     list_filter = ["job"]
     list_select_related = ["job"]

@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from collections_app.models import Collection, Split
 from collections_app.services import collection_add_pairs
 from synthgov.admin_tools import (
-    EstimatedCountPaginator,
+    LargeTablePaginator,
     ObjectActionsMixin,
     render_action_form,
     selected_action_submitted,
@@ -48,7 +48,7 @@ class AddToCollectionForm(forms.Form):
 
 @admin.register(QAPair)
 class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
-    paginator = EstimatedCountPaginator
+    paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [
         "id",

@@ -12,7 +12,7 @@ def test_every_page_holds_the_same_rows_in_the_same_order_as_djangos_paginator(d
     ordered = QAPair.objects.order_by("-id")
     ours, django = LargeTablePaginator(ordered, 5, orphans=2), Paginator(ordered, 5, orphans=2)
 
-    assert ours.num_pages == django.num_pages == 4
+    assert ours.num_pages == django.num_pages > 1
     for number in ours.page_range:
         assert list(ours.page(number)) == list(django.page(number))
 

@@ -125,8 +125,16 @@ class Release(FSMModelMixin, models.Model):
 
 
 class ReleaseItem(models.Model):
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="items")
-    qa_pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="release_items")
+    """One pair as released. Millions are written per release, in one INSERT ... SELECT from
+    rows that exist in the same transaction, so the database-level foreign keys are left off:
+    their deferred checks cost half of a million-row release, at COMMIT. Deletion is still
+    guarded by the ORM (PROTECT), and the (release, qa_pair) unique index also serves lookups
+    by release."""
+
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="items", db_constraint=False, db_index=False
+    )
+    qa_pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="release_items", db_constraint=False)
     split = models.CharField(max_length=16, choices=Split.choices)
     weight = models.FloatField()
     content_hash = models.CharField(max_length=64)

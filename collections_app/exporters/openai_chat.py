@@ -1,10 +1,8 @@
 """OpenAI chat fine-tuning JSONL: one {"messages": [...]} object per line.
 
-Two line sources with the same bytes: Python's json (any database) and, on PostgreSQL, jsonb
-built by the server and streamed through COPY TO, which is several times faster at scale.
-jsonb prints keys of a single object by length ("role" before "content") with ", " and ": "
-separators and escapes like json.dumps(ensure_ascii=False), which is why `row` writes keys in
-that order. tests/collections_app/test_openai_chat_export.py holds the two to each other.
+Two line sources with the same bytes: Python's json (any database) and, on PostgreSQL, lines
+built by the server and streamed through COPY TO, several times faster at scale.
+tests/collections_app/test_openai_chat_export.py holds the two to each other.
 """
 
 import json
@@ -20,15 +18,16 @@ EXTENSION = "jsonl"
 
 # A column and quote character no JSON text can contain raw, so CSV output is the bare line.
 _COPY_OPTIONS = "FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'"
+# to_json() escapes a string exactly as json.dumps(ensure_ascii=False) does; the structure
+# around it is fixed text, cheaper to concatenate than to build and print a jsonb value.
 _POSTGRES_LINES = """
-SELECT jsonb_build_object('messages',
-         CASE WHEN coalesce(p.metadata->>'system_prompt', '') <> ''
-              THEN jsonb_build_array(jsonb_build_object('role', 'system', 'content', p.metadata->>'system_prompt'))
-              ELSE '[]'::jsonb END
-         || jsonb_build_array(
-              jsonb_build_object('role', 'user', 'content',
-                CASE WHEN p.context <> '' THEN p.context || E'\\n\\n' || p.question ELSE p.question END),
-              jsonb_build_object('role', 'assistant', 'content', p.answer)))::text
+SELECT '{{"messages": ['
+       || CASE WHEN coalesce(p.metadata->>'system_prompt', '') <> ''
+               THEN '{{"role": "system", "content": ' || to_json(p.metadata->>'system_prompt')::text || '}}, '
+               ELSE '' END
+       || '{{"role": "user", "content": '
+       || to_json(CASE WHEN p.context <> '' THEN p.context || E'\\n\\n' || p.question ELSE p.question END)::text
+       || '}}, {{"role": "assistant", "content": ' || to_json(p.answer)::text || '}}]}}'
 FROM collections_app_releaseitem i JOIN qa_app_qapair p ON p.id = i.qa_pair_id
 WHERE i.release_id = {release_id} AND i.split = {split}
 ORDER BY i.qa_pair_id

@@ -11,9 +11,11 @@ class TemplateGenerator:
     def __init__(self, version, config: dict):
         self.compiled = CompiledVersion.compile(version)
 
+    fields = ("question", "answer", "context", "system_prompt")
+
     def generate(self, variables: dict) -> dict:
-        rendered = self.compiled.render(variables)
-        return {field: rendered[field] for field in ("question", "answer", "context", "system_prompt")}
+        # The `prompt` field is for LLM backends; this backend renders the record directly.
+        return self.compiled.render(variables, self.fields)
 
 
 GENERATORS = {TemplateGenerator.name: TemplateGenerator}

@@ -4,12 +4,16 @@ Every record index ends as exactly one outcome: an accepted pair, a rejected art
 its reasons, or a duplicate of content the tenant already holds.
 """
 
+import json
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from qa_app.models import QAPair, normalised_content_hash
+from synthgov.bulk import insert_rows
 from templates_app.rendering import TemplateRenderError
 from templates_app.sampling import sample_variables
 
@@ -28,6 +32,28 @@ def _reason(code: str, message: str) -> dict:
 
 
 RECORD_FIELDS = ("question", "answer", "context")
+GENERATED_PAIR_COLUMNS = [
+    "question",
+    "answer",
+    "context",
+    "content_hash",
+    "locale",
+    "tenant_id",
+    "source",
+    "review_status",
+    "review_reason",
+    "job_id",
+    "template_version_id",
+    "record_index",
+    "is_preview",
+    "metadata",
+    "lineage",
+    "tags",
+    "scores",
+    "flags",
+    "created_at",
+    "updated_at",
+]
 
 
 def validate_record(record: dict, validator: Draft202012Validator) -> list[dict]:
@@ -53,8 +79,9 @@ class BatchProcessor:
 
     def process(self, start: int, stop: int) -> BatchOutcome:
         outcome = BatchOutcome()
-        candidates: dict[str, QAPair] = {}
+        candidates: dict[str, tuple] = {}
         rejected: list[RejectedArtifact] = []
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
         for record_index in range(start, stop):
             variables = sample_variables(self.version.variables, seed=self.job.seed, record_index=record_index)
             try:
@@ -66,22 +93,26 @@ class BatchProcessor:
             if reasons:
                 rejected.append(self._artifact(record_index, {**record, "variables": variables}, reasons))
                 continue
-            pair = self._pair(record_index, record, variables)
-            if pair.content_hash in candidates:
+            content_hash = normalised_content_hash(record["question"], record["answer"], record["context"])
+            if content_hash in candidates:
                 outcome.duplicates += 1
             else:
-                candidates[pair.content_hash] = pair
+                candidates[content_hash] = self._row(record_index, record, variables, content_hash, now)
 
         existing = set(
             QAPair.objects.filter(tenant_id=self.job.tenant_id, content_hash__in=list(candidates))
             .filter(Q(is_preview=False) | Q(job=self.job))
             .values_list("content_hash", flat=True)
         )
-        new_pairs = [pair for content_hash, pair in candidates.items() if content_hash not in existing]
         # Generated rows are machine inserts in bulk: the job and each pair's lineage are
         # their record, so no history rows are written here (reviews write history).
-        # ignore_conflicts: a pair another job inserted a moment ago is a duplicate, not an error.
-        QAPair.objects.bulk_create(new_pairs, ignore_conflicts=True)
+        # Conflicts are skipped: a pair another job inserted a moment ago is a duplicate.
+        insert_rows(
+            QAPair,
+            GENERATED_PAIR_COLUMNS,
+            (row for content_hash, row in candidates.items() if content_hash not in existing),
+            skip_conflicts=True,
+        )
         outcome.accepted = QAPair.objects.filter(job=self.job, record_index__gte=start, record_index__lt=stop).count()
         outcome.duplicates += len(candidates) - outcome.accepted
         RejectedArtifact.objects.bulk_create(rejected, ignore_conflicts=True)
@@ -91,24 +122,34 @@ class BatchProcessor:
     def _artifact(self, record_index: int, payload: dict, reasons: list[dict]) -> RejectedArtifact:
         return RejectedArtifact(job=self.job, record_index=record_index, payload=payload, reasons=reasons)
 
-    def _pair(self, record_index: int, record: dict, variables: dict) -> QAPair:
+    def _row(self, record_index: int, record: dict, variables: dict, content_hash: str, now) -> tuple:
+        """A new pending synthetic pair, in GENERATED_PAIR_COLUMNS order."""
         job = self.job
-        return QAPair(
-            question=record["question"],
-            answer=record["answer"],
-            context=record["context"],
-            content_hash=normalised_content_hash(record["question"], record["answer"], record["context"]),
-            locale=job.locale,
-            tenant_id=job.tenant_id,
-            source=QAPair.Source.SYNTHETIC,
-            job=job,
-            template_version=self.version,
-            record_index=record_index,
-            is_preview=not job.production,
-            metadata={
-                "system_prompt": record["system_prompt"],
-                "target_surface": job.target_surface,
-                "production": job.production,
-            },
-            lineage={**self.base_lineage, "job": job.pk, "record_index": record_index, "variables": variables},
+        metadata = {
+            "system_prompt": record["system_prompt"],
+            "target_surface": job.target_surface,
+            "production": job.production,
+        }
+        lineage = {**self.base_lineage, "job": job.pk, "record_index": record_index, "variables": variables}
+        return (
+            record["question"],
+            record["answer"],
+            record["context"],
+            content_hash,
+            job.locale,
+            job.tenant_id,
+            QAPair.Source.SYNTHETIC.value,
+            QAPair.ReviewStatus.PENDING.value,
+            "",
+            job.pk,
+            self.version.pk,
+            record_index,
+            not job.production,
+            json.dumps(metadata),
+            json.dumps(lineage),
+            "[]",
+            "{}",
+            "[]",
+            now,
+            now,
         )

@@ -13,23 +13,40 @@ from django.db import connection
 BATCH_ROWS = 20_000
 
 
-def insert_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
-    """Insert the rows; returns how many. `rows` may stream from a query on the same connection:
-    each batch is read before its COPY starts, as a connection in COPY can run nothing else."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    iterator, inserted = iter(rows), 0
+def insert_rows(model, columns: list[str], rows: Iterable[tuple], *, skip_conflicts: bool = False) -> None:
+    """Insert the rows (values ready for the database: JSON as text). With skip_conflicts, rows
+    that would violate a unique constraint are left out instead of failing the insert.
+
+    `rows` may stream from a query on the same connection: each batch is read before its COPY
+    starts, as a connection in COPY can run nothing else.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_list = ", ".join(quote(column) for column in columns)
+    iterator = iter(rows)
     while batch := list(islice(iterator, BATCH_ROWS)):
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.connection.cursor().copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                    for row in batch:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", batch)
-        inserted += len(batch)
-    return inserted
+            if connection.vendor != "postgresql":
+                verb = "INSERT OR IGNORE" if skip_conflicts else "INSERT"
+                placeholders = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"{verb} INTO {table} ({column_list}) VALUES ({placeholders})", batch)
+                continue
+            target = table
+            if skip_conflicts:
+                # COPY cannot skip conflicts; a staging table without constraints can take the
+                # rows, and INSERT ... ON CONFLICT DO NOTHING moves the ones that fit.
+                target = quote(f"staging_{model._meta.db_table}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {column_list} FROM {table} WITH NO DATA"
+                )
+            with cursor.connection.cursor().copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+            if skip_conflicts:
+                cursor.execute(
+                    f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {target} ON CONFLICT DO NOTHING"
+                )
+                cursor.execute(f"TRUNCATE {target}")
 
 
 def refresh_statistics(model) -> None:

@@ -114,10 +114,12 @@ class CompiledVersion:
                 raise TemplateRenderError(attribute, exc.message or str(exc), exc.lineno) from exc
         return cls(templates=templates)
 
-    def render(self, variables: dict) -> dict:
+    def render(self, variables: dict, fields=None) -> dict:
+        """Render the given fields (all by default) with the variables."""
         limit = settings.SYNTHGOV_MAX_RENDERED_CHARS
         rendered = {}
-        for field, template in self.templates.items():
+        for field in fields or self.templates:
+            template = self.templates[field]
             attribute = TEMPLATE_FIELDS[field]
             try:
                 text = template.render(variables)

@@ -54,22 +54,18 @@ def _clean_reason(reason: str, *, required: bool) -> str:
 
 @transaction.atomic
 def qa_pair_approve(*, pair: QAPair, acting_user, reason: str = "") -> QAPair:
-    _require_review_permission(acting_user)
-    _decide(
-        pair, approve=True, acting_user=acting_user, reason=_clean_reason(reason, required=False), at=timezone.now()
-    )
-    pair._change_reason = "approved"
-    pair._history_user = acting_user
-    pair.save()
-    return pair
+    return _review_one(pair, approve=True, acting_user=acting_user, reason=_clean_reason(reason, required=False))
 
 
 @transaction.atomic
 def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
+    return _review_one(pair, approve=False, acting_user=acting_user, reason=_clean_reason(reason, required=True))
+
+
+def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:
     _require_review_permission(acting_user)
-    reason = _clean_reason(reason, required=True)
-    _decide(pair, approve=False, acting_user=acting_user, reason=reason, at=timezone.now())
-    pair._change_reason = f"rejected: {reason}"
+    _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
+    pair._change_reason = "approved" if approve else f"rejected: {reason}"
     pair._history_user = acting_user
     pair.save()
     return pair

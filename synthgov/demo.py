@@ -30,6 +30,13 @@ NUMBER_ANSWER_SCHEMA = {
     "properties": {**ANSWER_SCHEMA["properties"], "answer": {"type": "string", "pattern": "^[0-9]+$"}},
 }
 
+SUM_VARIABLES = {
+    "a": {"sampler": "int_range", "min": 1, "max": 999},
+    "b": {"sampler": "int_range", "min": 1, "max": 999},
+    "name": {"sampler": "choice", "values": ["Ada", "Grace", "Alan", "Edsger"]},
+}
+MATHS_TUTOR = "You are a careful maths tutor. Answer with the number only."
+
 TAXONOMY = {
     ("arithmetic", "Arithmetic"): [("addition", "Addition"), ("multiplication", "Multiplication")],
     ("geography", "Geography"): [("capitals", "Capital cities")],
@@ -45,31 +52,25 @@ TEMPLATES = [
         "versions": [
             {
                 "publish": True,
-                "system_prompt": "You are a careful maths tutor. Answer with the number only.",
+                "system_prompt": MATHS_TUTOR,
                 "question_template": "{{ name }} has {{ a }} apples and buys {{ b }} more. "
                 "How many apples does {{ name }} have now?",
                 "answer_template": "{{ a + b }}",
                 "context_template": "",
-                "variables": {
-                    "a": {"sampler": "int_range", "min": 1, "max": 999},
-                    "b": {"sampler": "int_range", "min": 1, "max": 999},
-                    "name": {"sampler": "choice", "values": ["Ada", "Grace", "Alan", "Edsger"]},
-                },
+                "variables": SUM_VARIABLES,
                 "output_schema": NUMBER_ANSWER_SCHEMA,
                 "exemplars": [{"a": 2, "b": 3, "name": "Ada"}],
             },
             {
                 # A second draft, left for an approver to publish in the admin.
                 "publish": False,
-                "system_prompt": "You are a careful maths tutor. Answer with the number only.",
+                "system_prompt": MATHS_TUTOR,
                 "question_template": "{{ name }} has {{ a }} {{ fruit }} and buys {{ b }} more. "
                 "How many {{ fruit }} does {{ name }} have now?",
                 "answer_template": "{{ a + b }}",
                 "context_template": "",
                 "variables": {
-                    "a": {"sampler": "int_range", "min": 1, "max": 999},
-                    "b": {"sampler": "int_range", "min": 1, "max": 999},
-                    "name": {"sampler": "choice", "values": ["Ada", "Grace", "Alan", "Edsger"]},
+                    **SUM_VARIABLES,
                     "fruit": {"sampler": "choice", "values": ["apples", "pears", "plums"], "weights": [2, 1, 1]},
                 },
                 "output_schema": NUMBER_ANSWER_SCHEMA,

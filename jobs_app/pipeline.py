@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -99,11 +98,7 @@ class BatchProcessor:
             else:
                 candidates[content_hash] = self._row(record_index, record, variables, content_hash, now)
 
-        existing = set(
-            QAPair.objects.filter(tenant_id=self.job.tenant_id, content_hash__in=list(candidates))
-            .filter(Q(is_preview=False) | Q(job=self.job))
-            .values_list("content_hash", flat=True)
-        )
+        existing = self._existing_hashes(list(candidates))
         # Generated rows are machine inserts in bulk: the job and each pair's lineage are
         # their record, so no history rows are written here (reviews write history).
         # Conflicts are skipped: a pair another job inserted a moment ago is a duplicate.
@@ -118,6 +113,19 @@ class BatchProcessor:
         RejectedArtifact.objects.bulk_create(rejected, ignore_conflicts=True)
         outcome.rejected = len(rejected)
         return outcome
+
+    def _existing_hashes(self, hashes: list[str]) -> set[str]:
+        """Hashes the tenant already holds: its non-preview pairs, and this job's own pairs.
+
+        Two queries, not one with OR: each is answered by an index (the per-tenant unique one is
+        partial, on non-preview rows), where the OR made PostgreSQL read the whole table.
+        """
+        tenant_pairs = QAPair.objects.filter(tenant_id=self.job.tenant_id, is_preview=False, content_hash__in=hashes)
+        existing = set(tenant_pairs.values_list("content_hash", flat=True))
+        if not self.job.production:
+            job_pairs = QAPair.objects.filter(job=self.job, content_hash__in=hashes)
+            existing.update(job_pairs.values_list("content_hash", flat=True))
+        return existing
 
     def _artifact(self, record_index: int, payload: dict, reasons: list[dict]) -> RejectedArtifact:
         return RejectedArtifact(job=self.job, record_index=record_index, payload=payload, reasons=reasons)

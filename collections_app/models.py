@@ -78,7 +78,7 @@ class Membership(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["collection", "qa_pair"]
+        ordering = ["collection_id", "qa_pair_id"]
         constraints = [
             models.UniqueConstraint(fields=["collection", "qa_pair"], name="membership_unique_pair_per_collection"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="membership_weight_positive"),
@@ -140,7 +140,7 @@ class ReleaseItem(models.Model):
     content_hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["release", "split", "qa_pair"]
+        ordering = ["release_id", "split", "qa_pair_id"]
         constraints = [models.UniqueConstraint(fields=["release", "qa_pair"], name="release_item_unique_pair")]
 
     def __str__(self) -> str:

@@ -227,7 +227,7 @@ def _refuse_train_test_overlap(release: Release) -> None:
 
 def _write_split_files(release: Release, directory: Path) -> list[dict]:
     files = []
-    used_splits = set(ReleaseItem.objects.filter(release=release).values_list("split", flat=True).distinct())
+    used_splits = set(ReleaseItem.objects.filter(release=release).order_by().values_list("split", flat=True).distinct())
     for split in (split for split in Split.values if split in used_splits):
         name = f"{split}.{openai_chat.EXTENSION}"
         digest, rows, size = hashlib.sha256(), 0, 0

@@ -129,7 +129,7 @@ class RejectedArtifact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["job", "record_index"]
+        ordering = ["job_id", "record_index"]
         constraints = [models.UniqueConstraint(fields=["job", "record_index"], name="rejected_artifact_unique_index")]
 
     def __str__(self) -> str:

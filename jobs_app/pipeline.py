@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from qa_app.models import QAPair, normalised_content_hash
 from synthgov.bulk import insert_rows
 from templates_app.rendering import TemplateRenderError
-from templates_app.sampling import sample_variables
+from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .models import GenerationJob, RejectedArtifact
 
@@ -67,7 +67,7 @@ def validate_record(record: dict, validator: Draft202012Validator) -> list[dict]
 
 
 class BatchProcessor:
-    """Holds what every batch of one job shares: the compiled generator and validator."""
+    """Holds what every batch of one job shares: the variable sampler, the compiled generator and validator."""
 
     def __init__(self, job: GenerationJob, generator):
         self.job = job
@@ -75,6 +75,9 @@ class BatchProcessor:
         self.generator = generator
         self.validator = Draft202012Validator(self.version.output_schema)
         self.base_lineage = job.lineage
+        self.sampler = VariableSampler(
+            self.version.variables, SamplingContext.for_version(self.version, locale=job.locale)
+        )
 
     def process(self, start: int, stop: int) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -82,7 +85,12 @@ class BatchProcessor:
         rejected: list[RejectedArtifact] = []
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         for record_index in range(start, stop):
-            variables = sample_variables(self.version.variables, seed=self.job.seed, record_index=record_index)
+            try:
+                variables = self.sampler.sample(self.job.seed, record_index)
+            except SamplingError as exc:
+                reasons = [_reason("sampling", str(exc))]
+                rejected.append(self._artifact(record_index, {"variables": exc.variables}, reasons))
+                continue
             try:
                 record = self.generator.generate(variables)
             except TemplateRenderError as exc:

@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from synthgov.admin_tools import ObjectActionsMixin, reported_to
 
 from . import services
-from .checks import structure_problems
+from .checks import compile_problems, structure_problems
 from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 
 
@@ -61,7 +61,7 @@ class TemplateVersionForm(forms.ModelForm):
         for name in CONTENT_FIELDS:
             if name in cleaned:
                 setattr(version, name, cleaned[name])
-        for problem in structure_problems(version):
+        for problem in structure_problems(version) + compile_problems(version):
             self.add_error(None, problem)
         return cleaned
 

@@ -3,42 +3,75 @@
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .rendering import CompiledVersion, TemplateRenderError
-from .sampling import sample_variables, variables_spec_errors
+from .rendering import TEMPLATE_FIELDS, CompiledVersion, TemplateRenderError, compile_field, make_environment
+from .sampling import SamplingContext, SamplingError, SpecError, VariableSampler, variables_spec_errors
 
 PUBLISH_SAMPLE_RECORDS = 3
 
 
 def structure_problems(version) -> list[str]:
     """What is wrong with the variables spec, output schema and exemplars."""
-    problems = [f"variables: {message}" for message in variables_spec_errors(version.variables)]
+    exemplars_valid = isinstance(version.exemplars, list) and all(
+        isinstance(exemplar, dict) for exemplar in version.exemplars
+    )
+    problems = [
+        f"variables: {message}"
+        for message in variables_spec_errors(
+            version.variables, exemplars=version.exemplars if exemplars_valid else None
+        )
+    ]
     try:
         Draft202012Validator.check_schema(version.output_schema)
     except SchemaError as exc:
         problems.append(f"output_schema is not valid JSON Schema: {exc.message}")
-    if not isinstance(version.exemplars, list) or not all(isinstance(exemplar, dict) for exemplar in version.exemplars):
+    if not exemplars_valid:
         problems.append("exemplars must be a list of objects (variable name -> value)")
     return problems
 
 
-def rendering_problems(version) -> list[str]:
-    """Render with sampled variables and with every exemplar; report what fails."""
-    try:
-        compiled = CompiledVersion.compile(version)
-    except TemplateRenderError as exc:
-        return [str(exc)]
+def compile_problems(version) -> list[str]:
+    """Syntax errors and secure-profile refusals, one per template field that fails to compile."""
+    environment = make_environment()
     problems = []
-    for record_index in range(PUBLISH_SAMPLE_RECORDS):
-        variables = sample_variables(version.variables, seed=0, record_index=record_index)
+    for attribute in TEMPLATE_FIELDS.values():
+        try:
+            compile_field(environment, attribute, getattr(version, attribute))
+        except TemplateRenderError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def rendering_problems(version) -> list[str]:
+    """Compile every field, then render with sampled variables and with every exemplar; report what fails."""
+    problems = compile_problems(version)
+    if problems:
+        return problems
+    compiled = CompiledVersion.compile(version)
+    try:
+        sampler = VariableSampler(version.variables, SamplingContext.for_version(version))
+    except SpecError as exc:
+        return [f"variables: {problem}" for problem in exc.problems]
+    try:
+        sampled = [sampler.sample(0, record_index) for record_index in range(_records_to_sample(sampler))]
+    except SamplingError as exc:
+        return [f"variables: {exc}"]
+    problems = []
+    for variables in sampled:
         try:
             compiled.render(variables)
         except TemplateRenderError as exc:
             problems.append(f"with sampled variables {variables}: {exc}")
             break
     for number, exemplar in enumerate(version.exemplars, start=1):
-        variables = {**sample_variables(version.variables, seed=0, record_index=0), **exemplar}
+        variables = {**sampled[0], **exemplar}
         try:
             compiled.render(variables)
         except TemplateRenderError as exc:
             problems.append(f"with exemplar {number}: {exc}")
     return problems
+
+
+def _records_to_sample(sampler: VariableSampler) -> int:
+    # A short in-order list is valid for a job no longer than it: sample only the records it serves.
+    limit = sampler.record_limit
+    return PUBLISH_SAMPLE_RECORDS if limit is None else min(PUBLISH_SAMPLE_RECORDS, limit)

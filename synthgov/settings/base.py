@@ -133,6 +133,13 @@ SYNTHGOV_MAX_RECORD_COUNT = 1_000_000
 SYNTHGOV_FOUR_EYES = os.environ.get("SYNTHGOV_FOUR_EYES", "1") == "1"
 # Largest rendered field, in characters; a careless template cannot fill memory.
 SYNTHGOV_MAX_RENDERED_CHARS = 64 * 1024
+# The secure template profile: only whitelisted filters and tests, no import, include, extends,
+# macro or call, read-only lists and dicts, and a bounded syntax tree (templates_app/rendering).
+SYNTHGOV_TEMPLATE_SECURE_PROFILE = True
+SYNTHGOV_TEMPLATE_MAX_NODES = 2000
+SYNTHGOV_TEMPLATE_MAX_DEPTH = 20
+# Loop iterations per rendered field, counted across nested loops; bounded with or without the profile.
+SYNTHGOV_TEMPLATE_MAX_LOOP_ITERATIONS = 10_000
 
 LOGGING = {
     "version": 1,

@@ -331,7 +331,8 @@ def test_the_admin_form_refuses_an_unknown_sampler(client, author, approved_vers
 
     assert response.status_code == 200
     assert (
-        "variables: a: unknown sampler 'dice' (use 'choice' or 'int_range')"
+        "variables: a: unknown sampler 'dice' (use one of 'choice', 'int_range', 'float_range', 'list', 'template', "
+        "'exemplar', 'subchapter', 'gaussian', 'bernoulli', 'poisson', 'datetime', 'uuid', 'person', 'faker')"
         in response.context["adminform"].form.non_field_errors()
     )
     assert TemplateVersion.objects.count() == 1

@@ -153,8 +153,10 @@ def test_publish_refuses_exemplars_that_are_not_objects(draft_with, approver, st
     ("variables", "message"),
     [
         pytest.param(
-            {"a": {"sampler": "gaussian", "mean": 0}, "b": {"sampler": "int_range", "min": 1, "max": 9}},
-            "variables: a: unknown sampler 'gaussian' (use 'choice' or 'int_range')",
+            {"a": {"sampler": "dice", "sides": 6}, "b": {"sampler": "int_range", "min": 1, "max": 9}},
+            "variables: a: unknown sampler 'dice' (use one of 'choice', 'int_range', 'float_range', 'list', "
+            "'template', 'exemplar', 'subchapter', 'gaussian', 'bernoulli', 'poisson', 'datetime', 'uuid', 'person', "
+            "'faker')",
             id="unknown-sampler",
         ),
         pytest.param(
@@ -177,7 +179,7 @@ def test_publish_refuses_exemplars_that_are_not_objects(draft_with, approver, st
         ),
         pytest.param(
             {"a": {"sampler": "int_range", "min": 1}, "b": {"sampler": "int_range", "min": 1, "max": 9}},
-            "variables: a: invalid parameters for sampler 'int_range'",
+            "variables: a: missing parameter 'max' for sampler 'int_range'",
             id="missing-parameter",
         ),
     ],

@@ -1,7 +1,7 @@
 """User-authored Jinja2 cannot reach Python internals: escape payloads are refused, never run."""
 
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import TemplateAssertionError, UndefinedError
 from jinja2.sandbox import SecurityError
 
 from templates_app.rendering import CompiledVersion, TemplateRenderError, make_environment
@@ -43,26 +43,42 @@ def _version(**fields):
     return TemplateVersionFactory.build(**fields)
 
 
+@pytest.fixture(params=[True, False], ids=["secure-profile", "sandbox-only"])
+def secure_profile(request, settings):
+    """Run a test with the secure profile and with the sandbox alone: each must refuse every escape."""
+    settings.SYNTHGOV_TEMPLATE_SECURE_PROFILE = request.param
+    return request.param
+
+
+@pytest.fixture
+def sandbox_only(settings):
+    settings.SYNTHGOV_TEMPLATE_SECURE_PROFILE = False
+
+
 @pytest.mark.parametrize("payload", ATTRIBUTE_ESCAPES)
-def test_the_sandbox_refuses_access_to_python_internals(payload):
+def test_the_sandbox_refuses_access_to_python_internals(payload, sandbox_only):
     with pytest.raises(SecurityError):
         make_environment().from_string(payload).render()
 
 
+def test_the_secure_profile_refuses_the_attr_filter_before_rendering():
+    with pytest.raises(TemplateAssertionError, match="the filter 'attr' is not allowed in templates"):
+        make_environment().from_string("{{ ''|attr('__class__') }}")
+
+
 @pytest.mark.parametrize("payload", UNDEFINED_NAMES)
-def test_names_that_are_not_variables_are_undefined_and_refused(payload):
+def test_names_that_are_not_variables_are_undefined_and_refused(payload, secure_profile):
     with pytest.raises(UndefinedError):
         make_environment().from_string(payload).render()
 
 
 @pytest.mark.parametrize("payload", ATTRIBUTE_ESCAPES + UNDEFINED_NAMES)
-def test_a_version_rendering_an_escape_payload_fails_with_a_template_render_error(payload):
-    compiled = CompiledVersion.compile(_version(question_template=payload))
-
+def test_a_version_with_an_escape_payload_fails_with_a_template_render_error(payload, secure_profile):
+    # Under the profile, `attr` is refused when the version compiles; everything else when it renders.
     with pytest.raises(TemplateRenderError) as excinfo:
-        compiled.render({"a": 1, "b": 2})
+        CompiledVersion.compile(_version(question_template=payload)).render({"a": 1, "b": 2})
 
-    assert isinstance(excinfo.value.__cause__, (SecurityError, UndefinedError))
+    assert isinstance(excinfo.value.__cause__, (SecurityError, UndefinedError, TemplateAssertionError))
     assert excinfo.value.field == "question_template"
 
 
@@ -76,7 +92,7 @@ def test_a_version_rendering_an_escape_payload_fails_with_a_template_render_erro
         "{% if c.__name__ == 'Popen' %}{{ c(['touch', '{marker}']) }}{% endif %}{% endfor %}",
     ],
 )
-def test_an_escape_payload_is_never_executed(payload, tmp_path):
+def test_an_escape_payload_is_never_executed(payload, tmp_path, secure_profile):
     marker = tmp_path / "escaped"
     compiled = CompiledVersion.compile(_version(answer_template=payload.replace("{marker}", str(marker))))
 

@@ -9,6 +9,7 @@ from synthgov.admin_tools import ObjectActionsMixin, reported_to
 from . import services
 from .checks import compile_problems, structure_problems
 from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
+from .selectors import qa_pair_count, with_template_counts
 
 
 class SubchapterInline(admin.TabularInline):
@@ -16,18 +17,46 @@ class SubchapterInline(admin.TabularInline):
     extra = 0
 
 
+class TaxonomyCountsMixin:
+    """Counts of templates and approved versions per row; QA pairs on the change page only, as
+    counting millions of pairs for every row of a list would cost a scan each."""
+
+    templates_path = "templates"
+
+    def get_queryset(self, request):
+        return with_template_counts(super().get_queryset(request), templates=self.templates_path)
+
+    @admin.display(description="templates", ordering="template_count")
+    def templates(self, node):
+        return node.template_count
+
+    @admin.display(description="approved versions", ordering="approved_version_count")
+    def approved_versions(self, node):
+        return node.approved_version_count
+
+
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
-    list_display = ["key", "title"]
+class ChapterAdmin(TaxonomyCountsMixin, admin.ModelAdmin):
+    list_display = ["key", "title", "templates", "approved_versions"]
     search_fields = ["key", "title"]
+    readonly_fields = ["qa_pairs"]
     inlines = [SubchapterInline]
+
+    @admin.display(description="QA pairs")
+    def qa_pairs(self, chapter):
+        return qa_pair_count(chapter=chapter) if chapter.pk else 0
 
 
 @admin.register(Subchapter)
-class SubchapterAdmin(admin.ModelAdmin):
-    list_display = ["key", "title", "chapter"]
+class SubchapterAdmin(TaxonomyCountsMixin, admin.ModelAdmin):
+    list_display = ["key", "title", "chapter", "templates", "approved_versions"]
     list_filter = ["chapter"]
     search_fields = ["key", "title"]
+    readonly_fields = ["qa_pairs"]
+
+    @admin.display(description="QA pairs")
+    def qa_pairs(self, subchapter):
+        return qa_pair_count(subchapter=subchapter) if subchapter.pk else 0
 
 
 class TemplateVersionInline(admin.TabularInline):

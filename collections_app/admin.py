@@ -67,9 +67,7 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        services.collection_save(collection=obj, acting_user=request.user)
 
     def object_action_allowed(self, request, obj, name):
         return request.user.has_perm("collections_app.release_collection")

@@ -77,6 +77,19 @@ def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
 
 
 @transaction.atomic
+def collection_save(*, collection: Collection, acting_user) -> Collection:
+    """Create or change a collection's settings; the creator is recorded once."""
+    needed = "add_collection" if collection.pk is None else "change_collection"
+    if not acting_user.has_perm(f"collections_app.{needed}"):
+        raise PermissionRefused(f"Saving collections needs the '{needed}' permission.")
+    if collection.pk is None:
+        collection.created_by = acting_user
+    collection.full_clean()
+    collection.save()
+    return collection
+
+
+@transaction.atomic
 def collection_add_pairs(
     *, collection: Collection, pairs: Iterable[QAPair], split: str = "", weight: float = 1.0, acting_user
 ) -> AddResult:

@@ -14,13 +14,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.database_urls import database_url
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark measures PostgreSQL")
-
-
-def server_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/postgres"
 
 
 def test_every_scenario_runs_and_reports_its_figures(tmp_path):
@@ -35,7 +31,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
             "--repeat",
             "1",
             "--server",
-            server_url(),
+            database_url("postgres"),
             "--database",
             f"synthgov_bench_smoke_{uuid.uuid4().hex[:8]}",
             "--output",

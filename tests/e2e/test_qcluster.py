@@ -8,23 +8,14 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_q.conf import Conf
 
 from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
+from tests.database_urls import database_url
 
 WAIT_SECONDS = 90
-
-
-def database_url_of_test_database() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -33,7 +24,7 @@ def qcluster(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "synthgov.settings.base",
-        "DATABASE_URL": database_url_of_test_database(),
+        "DATABASE_URL": database_url(),
         "SYNTHGOV_GENERATION_BATCH_SIZE": "250",
         "Q_WORKERS": "1",
     }

@@ -119,6 +119,66 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
         self.finished_at = at
 
 
+class JobShard(models.Model):
+    """A contiguous range of a job's record indexes, run by one task; resumable from `processed_records`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    stop = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    processed_records = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="job_shard_unique_index"),
+            models.CheckConstraint(condition=Q(start__lt=models.F("stop")), name="job_shard_range_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} shard {self.index} [{self.start}, {self.stop})"
+
+
+class GeneratorProfile(models.Model):
+    """Connection settings for an OpenAI-compatible server. The API key stays in the environment."""
+
+    name = models.SlugField(unique=True)
+    base_url = models.URLField(help_text="e.g. http://127.0.0.1:8001/v1 (vLLM, Ollama, llama.cpp server, OpenAI).")
+    model = models.CharField(max_length=200)
+    temperature = models.FloatField(default=0.7)
+    max_tokens = models.PositiveIntegerField(default=1024)
+    concurrency = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
+    requests_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    timeout_seconds = models.FloatField(default=60)
+    max_retries = models.PositiveIntegerField(default=4)
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable holding the API key (never the key)."
+    )
+    structured_output = models.BooleanField(
+        default=True, help_text="Ask for JSON matching output_schema through response_format (json_schema)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RejectedArtifact(models.Model):
     """A record that failed validation, kept with the reasons so nothing is lost silently."""
 
@@ -127,6 +187,9 @@ class RejectedArtifact(models.Model):
     payload = models.JSONField()
     reasons = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+    promoted_pair = models.OneToOneField(
+        "qa_app.QAPair", on_delete=models.PROTECT, related_name="promoted_from", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["job_id", "record_index"]
@@ -134,3 +197,22 @@ class RejectedArtifact(models.Model):
 
     def __str__(self) -> str:
         return f"Job {self.job_id} record {self.record_index}"
+
+
+class DuplicateRecord(models.Model):
+    """A generated record whose content the tenant already held (or the job produced earlier)."""
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.PROTECT, related_name="duplicate_outcomes")
+    record_index = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    duplicate_of = models.ForeignKey(
+        "qa_app.QAPair", on_delete=models.SET_NULL, related_name="+", null=True, blank=True, db_constraint=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job_id", "record_index"]
+        constraints = [models.UniqueConstraint(fields=["job", "record_index"], name="duplicate_record_unique_index")]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} record {self.record_index} duplicates pair {self.duplicate_of_id}"

@@ -94,6 +94,8 @@ class TemplateVersion(FSMModelMixin, models.Model):
         default=dict, blank=True, help_text="JSON Schema every generated record must satisfy."
     )
     exemplars = models.JSONField(default=list, blank=True, help_text="Seed examples: a list of variable objects.")
+    # {template key: {"version_id", "version", "content_sha256"}}, resolved at publish time.
+    pinned_includes = models.JSONField(default=dict, blank=True, editable=False)
     content_sha256 = models.CharField(max_length=64, editable=False)
 
     author = models.ForeignKey(
@@ -105,12 +107,20 @@ class TemplateVersion(FSMModelMixin, models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    is_current = models.BooleanField(
+        default=False, editable=False, help_text="The approved version new jobs of this template use by default."
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["template__key", "-version"]
-        constraints = [models.UniqueConstraint(fields=["template", "version"], name="template_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="template_version_unique"),
+            models.UniqueConstraint(
+                fields=["template"], condition=models.Q(is_current=True), name="one_current_version_per_template"
+            ),
+        ]
         permissions = [
             ("publish_templateversion", "Can publish a template version"),
             ("archive_templateversion", "Can archive a template version"),

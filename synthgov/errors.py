@@ -7,9 +7,11 @@ Each carries a message a person can act on. The HTTP status is how an API edge m
 class DomainError(Exception):
     http_status = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        # The request field at fault, when one is: the API reports it as {"field": [message]}.
+        self.field = field
 
 
 class InvalidInput(DomainError):

@@ -3,6 +3,7 @@
 Every scenario cleans up what it wrote, so the fixture can be reused by the next one.
 """
 
+import base64
 import io
 import resource
 import shutil
@@ -10,11 +11,13 @@ import statistics
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from collections_app.models import Collection, Release
 from collections_app.services import collection_release
@@ -22,6 +25,7 @@ from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
 from qa_app.services import qa_pairs_review
+from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
@@ -298,16 +302,58 @@ def admin(n: int, repeat: int) -> list[Result]:
 
 
 def api(n: int, repeat: int) -> list[Result]:
-    return [
-        Result(
-            scenario="api",
-            n=n,
-            metric="qa-pairs list p50",
-            unit="ms",
-            value=None,
-            note="no REST API yet (the API issue adds it)",
-        )
-    ]
+    """The qa-pairs list over the REST API with a token: the first page, and a page half-way through by cursor."""
+    user = bench_user()
+    token, _ = Token.objects.get_or_create(user=user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    page_size = IdCursorPagination.page_size
+    ids = QAPair.objects.order_by("id").values_list("id", flat=True)
+    total = ids.count()
+    middle = ids[total // 2]
+    # DRF's cursor is the base64 of "p=<last id seen>", so a page half-way through costs what page 1 costs.
+    cursor = base64.b64encode(urlencode({"p": middle}).encode()).decode()
+    list_columns = ", ".join(f.column for f in QAPair._meta.concrete_fields)
+    pages = {
+        "qa-pairs list page 1": (
+            "/api/v1/qa-pairs/",
+            f"SELECT {list_columns} FROM qa_app_qapair ORDER BY id LIMIT %s",
+            [page_size + 1],
+        ),
+        "qa-pairs list half-way": (
+            f"/api/v1/qa-pairs/?{urlencode({'cursor': cursor})}",
+            f"SELECT {list_columns} FROM qa_app_qapair WHERE id > %s ORDER BY id LIMIT %s",
+            [middle, page_size + 1],
+        ),
+        "qa-pairs pending page 1": (
+            "/api/v1/qa-pairs/?review_status=pending",
+            f"SELECT {list_columns} FROM qa_app_qapair WHERE review_status = 'pending' ORDER BY id LIMIT %s",
+            [page_size + 1],
+        ),
+    }
+    results = []
+    requests = max(ADMIN_REQUESTS, repeat)
+    for name, (url, reference_sql, params) in pages.items():
+        for _ in range(2):
+            _timed_get(client, url)
+        latencies = [_timed_get(client, url) for _ in range(requests)]
+        references = [_timed_sql(reference_sql, params) for _ in range(requests)]
+        for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+            gated = label == "p50"
+            results.append(
+                Result(
+                    scenario="api",
+                    n=total,
+                    metric=f"{name} {label}",
+                    unit="ms",
+                    value=percentile(latencies, fraction),
+                    reference="raw SQL keyset page ms",
+                    reference_value=percentile(references, fraction),
+                    target="< 300 ms" if gated else "",
+                    target_value=300 if gated else None,
+                    target_kind="at_most" if gated else "",
+                )
+            )
+    return results
 
 
 def _reset_review(ids: list[int], since) -> None:

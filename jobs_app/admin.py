@@ -1,9 +1,13 @@
+import os
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from synthgov.admin_tools import (
     LargeTablePaginator,
@@ -12,11 +16,15 @@ from synthgov.admin_tools import (
     related_preview,
     render_action_form,
     reported_to,
+    selected_action_submitted,
 )
+from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 
-from . import services
-from .models import GenerationJob, RejectedArtifact, TargetSurface
+from . import services, services_artifacts
+from .generators import GENERATORS
+from .generators.template import TemplateGenerator
+from .models import DuplicateRecord, GenerationJob, GeneratorProfile, RejectedArtifact, TargetSurface
 
 
 class JobTriggerForm(forms.Form):
@@ -33,6 +41,22 @@ class JobTriggerForm(forms.Form):
     idempotency_key = forms.CharField(
         required=False, max_length=200, help_text="Optional: the same key and request return the same job."
     )
+    generator = forms.ChoiceField(
+        choices=[(name, name) for name in GENERATORS], required=False, initial=TemplateGenerator.name
+    )
+    profile = forms.ModelChoiceField(
+        queryset=GeneratorProfile.objects.all(),
+        to_field_name="name",
+        required=False,
+        help_text="The server and model of the openai generator; the template generator takes none.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["generator"] = data.get("generator") or TemplateGenerator.name
+        profile = data.pop("profile", None)
+        data["generator_config"] = {"profile": profile.name} if profile else {}
+        return data
 
 
 def progress_bar(job: GenerationJob) -> str:
@@ -64,7 +88,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "production", "target_surface", "generator"]
     search_fields = ["tenant_id", "idempotency_key", "template_version__template__key"]
     list_select_related = ["template_version__template"]
-    readonly_fields = ["progress", "rejected_link"]
+    readonly_fields = ["progress", "rejected_link", "duplicates_link"]
     actions = ["cancel_selected"]
     object_actions = {"cancel": "Cancel job"}
     fieldsets = [
@@ -78,6 +102,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
                     "rejected_records",
                     "duplicate_records",
                     "rejected_link",
+                    "duplicates_link",
                     "error",
                     "output_manifest",
                 ]
@@ -151,6 +176,11 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             else "",
         )
 
+    @admin.display(description="duplicates")
+    def duplicates_link(self, job):
+        url = reverse("admin:jobs_app_duplicaterecord_changelist") + f"?job__id__exact={job.pk}"
+        return format_html('<a href="{}">{} duplicate(s)</a>', url, job.duplicate_records)
+
     def object_action_allowed(self, request, obj, name):
         return not obj.is_finished and request.user.has_perm("jobs_app.cancel_generationjob")
 
@@ -196,14 +226,143 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return render_action_form(self, request, title="Trigger a generation job", form=form, submit="Trigger job")
 
 
+class PromoteArtifactForm(forms.Form):
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 100}))
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "cols": 100}))
+    context = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 100}), required=False)
+
+
+def _pair_link(pair_id) -> str:
+    if not pair_id:
+        return "—"
+    return format_html('<a href="{}">QA pair #{}</a>', reverse("admin:qa_app_qapair_change", args=[pair_id]), pair_id)
+
+
 @admin.register(RejectedArtifact)
-class RejectedArtifactAdmin(ReadOnlyAdmin):
+class RejectedArtifactAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     paginator = LargeTablePaginator
-    list_display = ["job", "record_index", "reason_codes", "created_at"]
+    list_display = ["job", "record_index", "reason_codes", "promoted_pair_link", "created_at"]
     list_filter = ["job"]
     list_select_related = ["job"]
-    readonly_fields = ["job", "record_index", "payload", "reasons", "created_at"]
+    readonly_fields = [
+        "job",
+        "record_index",
+        "reason_list",
+        "raw_reply",
+        "payload",
+        "promoted_pair_link",
+        "created_at",
+    ]
+    fields = readonly_fields
+    object_actions = {"promote": "Promote…"}
 
     @admin.display(description="reasons")
     def reason_codes(self, artifact):
         return ", ".join(sorted({reason["code"] for reason in artifact.reasons}))
+
+    @admin.display(description="reasons")
+    def reason_list(self, artifact):
+        return format_html_join(
+            "", "<p><code>{}</code> {}</p>", ((reason["code"], reason["message"]) for reason in artifact.reasons)
+        )
+
+    @admin.display(description="raw reply")
+    def raw_reply(self, artifact):
+        raw = artifact.payload.get("raw")
+        return format_html("<pre>{}</pre>", raw) if raw else "—"
+
+    @admin.display(description="promoted to")
+    def promoted_pair_link(self, artifact):
+        return _pair_link(artifact.promoted_pair_id)
+
+    def object_action_allowed(self, request, obj, name):
+        return not obj.promoted_pair_id and request.user.has_perm(services_artifacts.REVIEW_PERMISSION)
+
+    def promote(self, request, artifact):
+        initial = {name: artifact.payload.get(name, "") for name in PromoteArtifactForm.base_fields}
+        form = PromoteArtifactForm(request.POST if selected_action_submitted(request) else None, initial=initial)
+        if form.is_valid():
+            try:
+                pair = services_artifacts.rejected_artifact_promote(
+                    artifact=artifact, acting_user=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(request, f"Promoted to pending QA pair #{pair.pk}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:qa_app_qapair_change", args=[pair.pk]))
+        return render_action_form(
+            self, request, title=f"Promote rejected artifact #{artifact.pk}", form=form, submit="Promote to review"
+        )
+
+
+@admin.register(DuplicateRecord)
+class DuplicateRecordAdmin(ReadOnlyAdmin):
+    paginator = LargeTablePaginator
+    list_display = ["job", "record_index", "duplicate_of_link", "created_at"]
+    list_filter = ["job"]
+    list_select_related = ["job"]
+    fields = readonly_fields = ["job", "record_index", "content_hash", "duplicate_of_link", "created_at"]
+
+    @admin.display(description="duplicate of")
+    def duplicate_of_link(self, duplicate):
+        return _pair_link(duplicate.duplicate_of_id)
+
+
+ENV_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class GeneratorProfileForm(forms.ModelForm):
+    # Local servers (vLLM, Ollama, llama.cpp) mostly speak plain http.
+    base_url = forms.URLField(
+        assume_scheme="http", max_length=200, help_text=GeneratorProfile._meta.get_field("base_url").help_text
+    )
+
+    class Meta:
+        model = GeneratorProfile
+        fields = [
+            "name",
+            "base_url",
+            "model",
+            "structured_output",
+            "temperature",
+            "max_tokens",
+            "concurrency",
+            "requests_per_minute",
+            "timeout_seconds",
+            "max_retries",
+            "api_key_env",
+        ]
+
+    def clean_api_key_env(self):
+        name = self.cleaned_data["api_key_env"].strip()
+        # A pasted key (sk-..., with dashes) is refused here rather than stored in the database.
+        if name and not ENV_VARIABLE_NAME.fullmatch(name):
+            raise forms.ValidationError(
+                "Give the name of an environment variable (letters, digits, underscores, e.g. OPENAI_API_KEY), "
+                "never the key itself."
+            )
+        return name
+
+
+@admin.register(GeneratorProfile)
+class GeneratorProfileAdmin(SimpleHistoryAdmin):
+    form = GeneratorProfileForm
+    list_display = ["name", "model", "base_url", "concurrency", "requests_per_minute", "api_key_status"]
+    search_fields = ["name", "model", "base_url"]
+    readonly_fields = ["api_key_status", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "base_url", "model", "structured_output"]}),
+        ("Sampling", {"fields": ["temperature", "max_tokens"]}),
+        ("Load and faults", {"fields": ["concurrency", "requests_per_minute", "timeout_seconds", "max_retries"]}),
+        ("API key", {"fields": ["api_key_env", "api_key_status"]}),
+        ("Times", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="API key")
+    def api_key_status(self, profile):
+        # Only whether the variable is set, and only in this (web) process: workers may differ.
+        if not profile.api_key_env:
+            return "none needed"
+        state = "set" if profile.api_key_env in os.environ else "NOT set"
+        return f"{profile.api_key_env} is {state}"

@@ -1,23 +1,20 @@
 import hashlib
 import json
 import logging
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import langcodes
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
-from django_q.tasks import async_task
+from django_fsm import can_proceed, has_transition_perm
 
-from qa_app.models import QAPair
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from templates_app.models import TemplateVersion
 
+from .execution import job_enqueue, job_plan_shards
 from .generators import GENERATORS
-from .models import GenerationJob, RejectedArtifact, TargetSurface
-from .pipeline import BatchProcessor
+from .models import GenerationJob, TargetSurface
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +35,9 @@ class JobRequest:
     generator: str = "template"
     generator_config: dict | None = None
     idempotency_key: str = ""
+    # Empty: the template's own. Given: must name the template's chapter / one of its subchapters.
+    chapter_key: str = ""
+    subchapter_key: str = ""
 
     def fingerprint(self) -> str:
         canonical = {
@@ -50,23 +50,73 @@ class JobRequest:
             "production": self.production,
             "generator": self.generator,
             "generator_config": self.generator_config or {},
+            "chapter_key": self.chapter_key,
+            "subchapter_key": self.subchapter_key,
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-def _validate_request(request: JobRequest) -> None:
+SEED_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _validated(request: JobRequest) -> JobRequest:
+    """The request with its locale and taxonomy keys in canonical form; InvalidInput names the field at fault."""
     version = request.template_version
+    template = version.template
     maximum = settings.SYNTHGOV_MAX_RECORD_COUNT
+    if isinstance(request.record_count, bool) or not isinstance(request.record_count, int):
+        raise InvalidInput(f"record_count must be a whole number; got {request.record_count!r}.", field="record_count")
     if not 1 <= request.record_count <= maximum:
-        raise InvalidInput(f"record_count must be between 1 and {maximum:,}; got {request.record_count}.")
+        raise InvalidInput(
+            f"record_count must be between 1 and {maximum:,}; got {request.record_count}.", field="record_count"
+        )
     if request.target_surface not in TargetSurface.values:
         raise InvalidInput(
-            f"target_surface must be one of {', '.join(TargetSurface.values)}; got {request.target_surface!r}."
+            f"target_surface must be one of {', '.join(TargetSurface.values)}; got {request.target_surface!r}.",
+            field="target_surface",
         )
     if request.generator not in GENERATORS:
-        raise InvalidInput(f"Unknown generator {request.generator!r}; available: {', '.join(sorted(GENERATORS))}.")
-    if not request.tenant_id.strip():
-        raise InvalidInput("tenant_id is required.")
+        raise InvalidInput(
+            f"Unknown generator {request.generator!r}; available: {', '.join(sorted(GENERATORS))}.", field="generator"
+        )
+    if request.generator_config is not None and not isinstance(request.generator_config, dict):
+        raise InvalidInput("generator_config must be an object.", field="generator_config")
+    if problems := GENERATORS[request.generator].config_problems(request.generator_config or {}, version):
+        raise InvalidInput(f"generator_config: {'; '.join(problems)}.", field="generator_config")
+    if not request.tenant_id.strip() or len(request.tenant_id) > 100:
+        raise InvalidInput("tenant_id is required (at most 100 characters).", field="tenant_id")
+    if len(request.idempotency_key) > 200:
+        raise InvalidInput("idempotency_key may have at most 200 characters.", field="idempotency_key")
+    if (
+        isinstance(request.seed, bool)
+        or not isinstance(request.seed, int)
+        or not SEED_RANGE[0] <= request.seed <= SEED_RANGE[1]
+    ):
+        raise InvalidInput(f"seed must be a 64-bit whole number; got {request.seed!r}.", field="seed")
+    if not langcodes.tag_is_valid(request.locale):
+        raise InvalidInput(
+            f"locale must be a BCP 47 language tag such as 'en', 'de-CH' or 'pt-BR'; got {request.locale!r}.",
+            field="locale",
+        )
+    if request.chapter_key and request.chapter_key != template.chapter.key:
+        raise InvalidInput(
+            f"chapter_key {request.chapter_key!r} does not match template '{template.key}', "
+            f"which is in chapter '{template.chapter.key}'.",
+            field="chapter_key",
+        )
+    subchapter_key = request.subchapter_key or (template.subchapter.key if template.subchapter_id else "")
+    if request.subchapter_key:
+        allowed = (
+            [template.subchapter.key]
+            if template.subchapter_id
+            else list(template.chapter.subchapters.values_list("key", flat=True))
+        )
+        if request.subchapter_key not in allowed:
+            raise InvalidInput(
+                f"subchapter_key {request.subchapter_key!r} is not a subchapter of template '{template.key}'; "
+                f"choose one of: {', '.join(allowed) or '(none)'}.",
+                field="subchapter_key",
+            )
     if version.status == TemplateVersion.Status.ARCHIVED:
         raise TransitionRefused(f"{version} is archived; jobs need an approved version (or a draft for a preview).")
     if request.production and version.status != TemplateVersion.Status.APPROVED:
@@ -74,18 +124,28 @@ def _validate_request(request: JobRequest) -> None:
             f"{version} is a draft; production jobs need an approved version. "
             "Publish it first, or run a non-production preview."
         )
+    return replace(
+        request,
+        locale=langcodes.standardize_tag(request.locale),
+        chapter_key=template.chapter.key,
+        subchapter_key=subchapter_key,
+        generator_config=request.generator_config or {},
+    )
 
 
-def _job_lineage(version: TemplateVersion, generator: str) -> dict:
+def _job_lineage(request: JobRequest) -> dict:
+    version = request.template_version
     template = version.template
     return {
         "template": template.key,
         "template_version": version.version,
         "template_version_id": version.pk,
         "template_content_sha256": version.content_sha256,
-        "chapter": template.chapter.key,
-        "subchapter": template.subchapter.key if template.subchapter_id else "",
-        "generator": generator,
+        "pinned_includes": version.pinned_includes,
+        "chapter": request.chapter_key,
+        "subchapter": request.subchapter_key,
+        "generator": request.generator,
+        "seed": request.seed,
     }
 
 
@@ -96,20 +156,19 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
     """
     if not acting_user.has_perm(TRIGGER_PERMISSION):
         raise PermissionRefused("Triggering a job needs the 'trigger generation job' permission.")
-    _validate_request(request)
+    request = _validated(request)
     fingerprint = request.fingerprint()
     if request.idempotency_key:
         existing = _job_for_idempotency_key(request, fingerprint)
         if existing:
             return existing, False
     version = request.template_version
-    template = version.template
     try:
         with transaction.atomic():
             job = GenerationJob(
                 template_version=version,
-                chapter_key=template.chapter.key,
-                subchapter_key=template.subchapter.key if template.subchapter_id else "",
+                chapter_key=request.chapter_key,
+                subchapter_key=request.subchapter_key,
                 tenant_id=request.tenant_id,
                 locale=request.locale,
                 record_count=request.record_count,
@@ -120,10 +179,11 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
                 production=request.production,
                 idempotency_key=request.idempotency_key,
                 request_fingerprint=fingerprint,
-                lineage={**_job_lineage(version, request.generator), "seed": request.seed},
+                lineage=_job_lineage(request),
                 created_by=acting_user,
             )
             job.save()
+            job_plan_shards(job=job)
             transaction.on_commit(lambda job_id=job.pk: job_enqueue(job_id=job_id))
     except IntegrityError:
         # Another request with the same key won the race; answer as it would have.
@@ -146,10 +206,6 @@ def _job_for_idempotency_key(request: JobRequest, fingerprint: str) -> Generatio
     return existing
 
 
-def job_enqueue(*, job_id: int) -> None:
-    async_task("jobs_app.tasks.run_generation_job", job_id, task_name=f"generation-job-{job_id}", group="generation")
-
-
 @transaction.atomic
 def job_cancel(*, job: GenerationJob, acting_user) -> GenerationJob:
     """Cancel a pending or running job; a running one stops before its next batch."""
@@ -161,86 +217,3 @@ def job_cancel(*, job: GenerationJob, acting_user) -> GenerationJob:
     job.cancel(by=acting_user, at=timezone.now())
     job.save(update_fields=["status", "cancelled_by", "finished_at"])
     return job
-
-
-def job_run(*, job_id: int) -> GenerationJob:
-    """Run (or resume) a job batch by batch; each batch commits with its progress."""
-    job = GenerationJob.objects.select_related("template_version__template").get(pk=job_id)
-    if job.is_finished:
-        return job
-    if job.status == GenerationJob.Status.PENDING:
-        try:
-            job.start(at=timezone.now())
-            job.save()
-        except ConcurrentTransition:
-            return GenerationJob.objects.get(pk=job_id)
-    try:
-        processor = BatchProcessor(job, GENERATORS[job.generator](job.template_version, job.generator_config))
-        batch_size = settings.SYNTHGOV_GENERATION_BATCH_SIZE
-        start = job.processed_records
-        while start < job.record_count:
-            stop = min(start + batch_size, job.record_count)
-            with transaction.atomic():
-                outcome = processor.process(start, stop)
-                still_running = GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.RUNNING).update(
-                    processed_records=F("processed_records") + (stop - start),
-                    accepted_records=F("accepted_records") + outcome.accepted,
-                    rejected_records=F("rejected_records") + outcome.rejected,
-                    duplicate_records=F("duplicate_records") + outcome.duplicates,
-                    heartbeat_at=timezone.now(),
-                )
-                if not still_running:
-                    # Cancelled (or failed) meanwhile: drop this batch, keep what was committed.
-                    transaction.set_rollback(True)
-                    break
-            start = stop
-        return _job_finish(job)
-    except Exception as exc:
-        logger.exception("Generation job %s failed", job_id)
-        return _job_fail(job, f"{type(exc).__name__}: {exc}")
-
-
-def _job_finish(job: GenerationJob) -> GenerationJob:
-    job.refresh_from_db()
-    if job.status != GenerationJob.Status.RUNNING:
-        return job
-    try:
-        with transaction.atomic():
-            job.succeed(at=timezone.now(), manifest=job_output_manifest(job))
-            job.save()
-    except ConcurrentTransition:
-        job.refresh_from_db()
-    return job
-
-
-def _job_fail(job: GenerationJob, error: str) -> GenerationJob:
-    job.refresh_from_db()
-    if job.is_finished:
-        return job
-    try:
-        with transaction.atomic():
-            job.fail(at=timezone.now(), error=error)
-            job.save()
-    except ConcurrentTransition:
-        job.refresh_from_db()
-    return job
-
-
-def job_output_manifest(job: GenerationJob) -> dict:
-    rejection_reasons = Counter()
-    for reasons in RejectedArtifact.objects.filter(job=job).values_list("reasons", flat=True).iterator():
-        rejection_reasons.update({reason["code"] for reason in reasons})
-    accepted_ids = hashlib.sha256()
-    for pair_id in QAPair.objects.filter(job=job).order_by("record_index").values_list("id", flat=True).iterator():
-        accepted_ids.update(f"{pair_id}\n".encode())
-    return {
-        "record_count": job.record_count,
-        "accepted": job.accepted_records,
-        "rejected": job.rejected_records,
-        "duplicates": job.duplicate_records,
-        "rejection_reasons": dict(sorted(rejection_reasons.items())),
-        "template_content_sha256": job.template_version.content_sha256,
-        "generator": job.generator,
-        "generator_config": job.generator_config,
-        "accepted_ids_sha256": accepted_ids.hexdigest(),
-    }

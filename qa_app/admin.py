@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from collections_app.models import Collection, Split
@@ -46,6 +47,20 @@ class AddToCollectionForm(forms.Form):
     weight = forms.FloatField(initial=1.0, help_text="Must be greater than 0.")
 
 
+class SameDirectionTieBreakChangeList(ChangeList):
+    """Breaks ties by id in the direction of the first sort column.
+
+    Django appends "-pk" whatever the direction, so "quality_score ASC, id DESC" could not walk
+    the (review_status, quality_score, id) index and sorted every pending pair instead.
+    """
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if len(ordering) > 1 and ordering[-1] in ("pk", "-pk") and isinstance(ordering[0], str):
+            ordering[-1] = "-pk" if ordering[0].startswith("-") else "pk"
+        return ordering
+
+
 @admin.register(QAPair)
 class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
     paginator = LargeTablePaginator
@@ -58,6 +73,7 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "tenant_id",
         "locale",
         "job_link",
+        "quality_score",
         "created_at",
     ]
     # Choice fields only: a filter on a free-text column (locale, tenant) lists its values with
@@ -77,8 +93,8 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "review_reason",
         "content_hash",
         "quality_score",
-        "scores",
-        "flags",
+        "score_components",
+        "flag_list",
         "job",
         "template_version",
         "record_index",
@@ -87,6 +103,30 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def get_changelist(self, request, **kwargs):
+        return SameDirectionTieBreakChangeList
+
+    @admin.display(description="score components")
+    def score_components(self, pair):
+        if not pair.scores:
+            return "—"
+        return format_html_join(
+            "", "<div><code>{}</code> {}</div>", ((name, value) for name, value in sorted(pair.scores.items()))
+        )
+
+    @admin.display(description="flags")
+    def flag_list(self, pair):
+        if not pair.flags:
+            return "—"
+        return format_html_join(
+            "",
+            "<div><code>{}</code> {}</div>",
+            (
+                (flag.get("code", "?"), ", ".join(f"{key}: {value}" for key, value in flag.items() if key != "code"))
+                for flag in pair.flags
+            ),
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("job")

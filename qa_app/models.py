@@ -82,7 +82,11 @@ class QAPair(FSMModelMixin, models.Model):
                 name="qa_pair_unique_record_per_job",
             ),
         ]
-        indexes = [models.Index(fields=["review_status", "id"], name="qa_pair_review_queue")]
+        indexes = [
+            models.Index(fields=["review_status", "id"], name="qa_pair_review_queue"),
+            # The review queue sorted by quality (the admin orders ties by id in the same direction).
+            models.Index(fields=["review_status", "quality_score", "id"], name="qa_pair_review_by_quality"),
+        ]
         permissions = [("review_qapair", "Can approve or reject a QA pair")]
 
     def __str__(self) -> str:
@@ -125,3 +129,25 @@ class QAPair(FSMModelMixin, models.Model):
         self.reviewed_by = by
         self.reviewed_at = at
         self.review_reason = reason
+
+
+class NearDuplicateBucket(models.Model):
+    """One LSH band of a pair's MinHash signature (jobs_app/validation/near_duplicates.py).
+
+    Written in bulk with generated pairs and looked up by (tenant, bucket) for a whole batch in
+    one query, so near-duplicate search never loads a tenant's signatures. No foreign key
+    constraint: a stale row (its pair edited or deleted) only proposes a candidate, which the
+    check against the pair's current text then discards.
+    """
+
+    pair = models.ForeignKey(
+        QAPair, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    tenant_id = models.CharField(max_length=100)
+    bucket = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant_id", "bucket", "pair"], name="near_duplicate_bucket_lookup")]
+
+    def __str__(self) -> str:
+        return f"pair {self.pair_id} bucket {self.bucket}"

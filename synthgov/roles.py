@@ -34,6 +34,8 @@ ROLES = {
         "qa_app.change_qapair",
         "qa_app.review_qapair",
         "jobs_app.view_generationjob",
+        # To open a rejected artifact and promote it to a pending pair.
+        "jobs_app.view_rejectedartifact",
     ],
     "Curators": [
         "qa_app.view_qapair",

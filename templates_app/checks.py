@@ -3,7 +3,7 @@
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .rendering import TEMPLATE_FIELDS, CompiledVersion, TemplateRenderError, compile_field, make_environment
+from .rendering import TEMPLATE_FIELDS, CompiledVersion, TemplateRenderError, compile_field, compose, make_environment
 from .sampling import SamplingContext, SamplingError, SpecError, VariableSampler, variables_spec_errors
 
 PUBLISH_SAMPLE_RECORDS = 3
@@ -29,24 +29,37 @@ def structure_problems(version) -> list[str]:
     return problems
 
 
-def compile_problems(version) -> list[str]:
-    """Syntax errors and secure-profile refusals, one per template field that fails to compile."""
+def compile_errors(version, *, references: bool = True) -> list[TemplateRenderError]:
+    """Syntax errors and secure-profile refusals, one per template field that fails to compile; then,
+    if every field compiles, the first problem with what the fields include or extend (unknown or
+    unapproved keys, cycles, computed names, the referenced templates' own errors)."""
     environment = make_environment()
-    problems = []
+    errors = []
     for attribute in TEMPLATE_FIELDS.values():
         try:
             compile_field(environment, attribute, getattr(version, attribute))
         except TemplateRenderError as exc:
-            problems.append(str(exc))
-    return problems
+            errors.append(exc)
+    if not errors and references:
+        try:
+            compose(version, environment)
+        except TemplateRenderError as exc:
+            errors.append(exc)
+    return errors
 
 
-def rendering_problems(version) -> list[str]:
-    """Compile every field, then render with sampled variables and with every exemplar; report what fails."""
-    problems = compile_problems(version)
-    if problems:
-        return problems
-    compiled = CompiledVersion.compile(version)
+def compile_problems(version, *, references: bool = True) -> list[str]:
+    return [str(error) for error in compile_errors(version, references=references)]
+
+
+def rendering_problems(version, compiled: CompiledVersion | None = None) -> list[str]:
+    """Compile every field (unless given compiled), then render with sampled variables and with every
+    exemplar; report what fails."""
+    if compiled is None:
+        problems = compile_problems(version)
+        if problems:
+            return problems
+        compiled = CompiledVersion.compile(version)
     try:
         sampler = VariableSampler(version.variables, SamplingContext.for_version(version))
     except SpecError as exc:

@@ -4,8 +4,15 @@ Export writes every version with its status and content hash. Import never chang
 or archived version and never imports an approval: content that differs from what is stored
 arrives as a draft (an existing draft of the same number is updated, anything else becomes
 version n+1), so publishing still takes an approver. Content round-trips exactly.
+
+`pinned_includes` (what a published version's `{% include %}`s resolved to) is written for a
+reviewer to see, but never read back: imported content is a draft, whose references resolve to
+the current approved versions and are pinned again at its publish. Versions are therefore matched
+on their content without the pins. References are not required to resolve on import: templates
+that include each other arrive together, all as drafts; publish checks them.
 """
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,16 +57,24 @@ def template_document(template: PromptTemplate) -> dict:
             {"key": template.subchapter.key, "title": template.subchapter.title} if template.subchapter_id else None
         ),
         "description": template.description,
-        "versions": [
-            {
-                "version": version.version,
-                "status": version.status,
-                "content_sha256": version.content_sha256,
-                **{name: getattr(version, name) for name in CONTENT_FIELDS},
-            }
-            for version in template.versions.order_by("version")
-        ],
+        "versions": [_version_entry(version) for version in template.versions.order_by("version")],
     }
+
+
+def _version_entry(version: TemplateVersion) -> dict:
+    entry = {
+        "version": version.version,
+        "status": version.status,
+        "content_sha256": version.content_sha256,
+        **{name: getattr(version, name) for name in CONTENT_FIELDS},
+    }
+    if version.pinned_includes:
+        entry["pinned_includes"] = version.pinned_includes
+    return entry
+
+
+def _canonical(content: dict) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def export_templates(directory: Path, templates=None) -> list[Path]:
@@ -131,19 +146,19 @@ def _import_document(document: dict, *, acting_user, result: ImportResult) -> No
             name: entry.get(name, TemplateVersion._meta.get_field(name).get_default()) for name in CONTENT_FIELDS
         }
         candidate = TemplateVersion(template=template, **content)
-        content_hash = candidate.compute_content_sha256()
+        wanted = _canonical(content)
         existing = stored.get(entry.get("version"))
-        if existing and existing.content_sha256 == content_hash:
+        if existing and _canonical(existing.content()) == wanted:
             result.unchanged += 1
-        elif any(version.content_sha256 == content_hash for version in stored.values()):
+        elif any(_canonical(version.content()) == wanted for version in stored.values()):
             # The same content already sits under another number (an earlier import): nothing new.
             result.unchanged += 1
         elif existing and existing.status == TemplateVersion.Status.DRAFT:
             for name, value in content.items():
                 setattr(existing, name, value)
-            template_version_save_draft(version=existing, acting_user=acting_user)
+            template_version_save_draft(version=existing, acting_user=acting_user, check_references=False)
             result.drafts_updated.append(f"{template.key} v{existing.version}")
         else:
-            draft = template_version_save_draft(version=candidate, acting_user=acting_user)
+            draft = template_version_save_draft(version=candidate, acting_user=acting_user, check_references=False)
             stored[draft.version] = draft
             result.drafts_created.append(f"{template.key} v{draft.version}")

@@ -69,6 +69,11 @@ class PromptTemplate(models.Model):
         if self.subchapter_id and self.subchapter.chapter_id != self.chapter_id:
             raise ValidationError({"subchapter": "The subchapter belongs to another chapter."})
 
+    @property
+    def current_version(self) -> "TemplateVersion | None":
+        """The approved version marked current (new drafts' references resolve to it), if any."""
+        return self.versions.filter(is_current=True, status=TemplateVersion.Status.APPROVED).first()
+
 
 class TemplateVersion(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
@@ -144,11 +149,22 @@ class TemplateVersion(FSMModelMixin, models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def includes_are_pinned(self) -> bool:
+        """Whether references render the versions pinned at publish (else the current approved ones)."""
+        return self.status == self.Status.APPROVED or (
+            self.status == self.Status.ARCHIVED and self.published_at is not None
+        )
+
     def content(self) -> dict:
         return {name: getattr(self, name) for name in CONTENT_FIELDS}
 
     def compute_content_sha256(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        hashed = self.content()
+        if self.pinned_includes:
+            # Only when set, so that versions without references keep the hash they were approved with.
+            hashed["pinned_includes"] = self.pinned_includes
+        canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @transition(

@@ -1,8 +1,18 @@
+import dataclasses
+import difflib
+import json
+
 from django.db.models import Count, Q, QuerySet
 
+from jobs_app.models import GenerationJob
 from qa_app.models import QAPair
+from synthgov.errors import InvalidInput
 
-from .models import TemplateVersion
+from .models import CONTENT_FIELDS, TemplateVersion
+from .rendering import CompiledVersion, TemplateRenderError
+from .sampling import Coverage, SamplingContext, SamplingError, SpecError, VariableSampler, coverage
+from .sampling.context import DEFAULT_LOCALE
+from .sampling.coverage import expected_distinct
 
 
 def with_template_counts(queryset: QuerySet, *, templates: str) -> QuerySet:
@@ -25,3 +35,111 @@ def qa_pair_count(*, chapter=None, subchapter=None) -> int:
     if subchapter is not None:
         pairs = pairs.filter(template_version__template__subchapter=subchapter)
     return pairs.count()
+
+
+PREVIEW_MAX_RECORDS = 50
+PREVIEW_COUNT_OUT_OF_RANGE = f"count must be between 1 and {PREVIEW_MAX_RECORDS}."
+COVERAGE_RECORD_COUNTS = (1_000, 10_000, 100_000)
+# Shown in a diff as pretty-printed JSON with sorted keys, so a reordered dict is no change.
+JSON_DIFF_FIELDS = ("variables", "output_schema", "exemplars", "pinned_includes")
+# The pins of included templates change what a version renders, so a reviewer sees them change too.
+DIFF_FIELDS = tuple(dict.fromkeys((*CONTENT_FIELDS, "pinned_includes")))
+
+
+def version_preview(*, version, seed: int, count: int, locale: str = DEFAULT_LOCALE) -> list[dict]:
+    """`count` records sampled and rendered as a job with this seed would: record i of the preview is record i
+    of such a job.
+
+    Each item: record_index, variables (those sampled, also when sampling failed part way), rendered (field ->
+    text, None when the record failed) and error (None or what failed, naming the field and line). A version
+    that cannot render at all (a template that does not compile, an invalid variables spec) raises InvalidInput
+    naming the field, as no record could show anything else.
+    """
+    if not 1 <= count <= PREVIEW_MAX_RECORDS:
+        raise InvalidInput(PREVIEW_COUNT_OUT_OF_RANGE, field="count")
+    try:
+        compiled = CompiledVersion.compile(version)
+    except TemplateRenderError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
+    try:
+        sampler = VariableSampler(version.variables, SamplingContext.for_version(version, locale=locale))
+    except SpecError as exc:
+        raise InvalidInput("variables: " + "; ".join(exc.problems), field="variables") from exc
+    return [_preview_record(compiled, sampler, seed, record_index) for record_index in range(count)]
+
+
+def _preview_record(compiled: CompiledVersion, sampler: VariableSampler, seed: int, record_index: int) -> dict:
+    record = {"record_index": record_index, "variables": {}, "rendered": None, "error": None}
+    try:
+        record["variables"] = sampler.sample(seed, record_index)
+        record["rendered"] = compiled.render(record["variables"])
+    except SamplingError as exc:
+        record["variables"] = exc.variables
+        record["error"] = f"variables: {exc}"
+    except TemplateRenderError as exc:
+        record["error"] = str(exc)
+    return record
+
+
+def version_diff(*, version, other) -> list[dict]:
+    """Unified line diffs from `other` to `version`, one per content field that differs.
+
+    Each item: field and lines (difflib's unified diff, without line ends). Empty when the content is equal.
+    """
+    diffs = []
+    for field in DIFF_FIELDS:
+        before, after = _diffable(field, getattr(other, field)), _diffable(field, getattr(version, field))
+        if before == after:
+            continue
+        lines = difflib.unified_diff(
+            before.splitlines(),
+            after.splitlines(),
+            fromfile=f"v{other.version} {field}",
+            tofile=f"v{version.version} {field}",
+            lineterm="",
+        )
+        diffs.append({"field": field, "lines": list(lines)})
+    return diffs
+
+
+def _diffable(field: str, value) -> str:
+    if field in JSON_DIFF_FIELDS:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return value or ""
+
+
+def previous_version(version) -> TemplateVersion | None:
+    """The version numbered just below this one in the same template."""
+    return (
+        TemplateVersion.objects.filter(template_id=version.template_id, version__lt=version.version)
+        .select_related("template")
+        .order_by("-version")
+        .first()
+    )
+
+
+def current_version(template_id: int) -> TemplateVersion | None:
+    """The template's current approved version, the one new jobs use by default."""
+    return TemplateVersion.objects.filter(template_id=template_id, is_current=True).select_related("template").first()
+
+
+def jobs_using(version) -> QuerySet:
+    """The generation jobs that ran from this version, newest first."""
+    return GenerationJob.objects.filter(template_version=version).select_related("created_by").order_by("-created_at")
+
+
+def version_coverage(*, version, record_counts=COVERAGE_RECORD_COUNTS) -> list[Coverage]:
+    """Coverage of the version's variables for jobs of each record count; counted once, as counting may walk
+    up to MAX_ENUMERATED assignments. SpecError if the variables spec is invalid."""
+    counted = coverage(version.variables, record_count=0, context=SamplingContext.for_version(version))
+    return [
+        dataclasses.replace(
+            counted,
+            record_count=record_count,
+            covered_at_most=record_count if counted.combinations is None else min(record_count, counted.combinations),
+            expected_distinct=None
+            if counted.combinations is None
+            else expected_distinct(counted.combinations, record_count),
+        )
+        for record_count in record_counts
+    ]

@@ -6,8 +6,10 @@ from django_fsm import can_proceed, has_transition_perm
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 
-from .checks import rendering_problems, structure_problems
+from .checks import compile_errors, compile_problems, rendering_problems, structure_problems
+from .composition import pins_for
 from .models import CONTENT_FIELDS, TemplateVersion
+from .rendering import CompiledVersion
 
 FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (four-eyes rule)."
 
@@ -17,9 +19,22 @@ def _next_version_number(template) -> int:
     return (latest or 0) + 1
 
 
+def _lock_versions(template) -> list[TemplateVersion]:
+    """The template's versions, locked until the transaction ends: publish and archive decide which
+    one is current from them, and two at once must not both make theirs current."""
+    return list(TemplateVersion.objects.select_for_update().filter(template=template).order_by("version"))
+
+
 @transaction.atomic
-def template_version_save_draft(*, version: TemplateVersion, acting_user) -> TemplateVersion:
-    """Create or update a draft. A new version gets the next number and its author."""
+def template_version_save_draft(
+    *, version: TemplateVersion, acting_user, check_references: bool = True
+) -> TemplateVersion:
+    """Create or update a draft. A new version gets the next number and its author.
+
+    Every field must compile, and what it includes or extends must resolve to approved versions;
+    `check_references=False` (file import, which brings referenced templates in as drafts too)
+    leaves references to be checked at publish.
+    """
     needed = "add_templateversion" if version.pk is None else "change_templateversion"
     if not acting_user.has_perm(f"templates_app.{needed}"):
         raise PermissionRefused(f"Writing template versions needs the '{needed}' permission.")
@@ -31,6 +46,9 @@ def template_version_save_draft(*, version: TemplateVersion, acting_user) -> Tem
     problems = structure_problems(version)
     if problems:
         raise InvalidInput("; ".join(problems))
+    errors = compile_errors(version, references=check_references)
+    if errors:
+        raise InvalidInput("; ".join(str(error) for error in errors), field=errors[0].field)
     if version.pk is None:
         version.version = _next_version_number(version.template)
         version.author = acting_user
@@ -39,7 +57,18 @@ def template_version_save_draft(*, version: TemplateVersion, acting_user) -> Tem
 
 
 @transaction.atomic
-def template_version_publish(*, version: TemplateVersion, acting_user) -> TemplateVersion:
+def template_version_publish(*, version: TemplateVersion, acting_user, keep_previous: bool = False) -> TemplateVersion:
+    """Approve a draft and make it the template's current version.
+
+    The previous current version is archived, or with `keep_previous` stays approved (no longer
+    current). What the draft includes or extends is pinned: the current approved versions now,
+    checked by rendering, and used by this version from then on.
+    """
+    locked = _lock_versions(version.template)
+    stored = next((candidate for candidate in locked if candidate.pk == version.pk), None)
+    if stored is not None and stored.status != version.status:
+        # Someone else published or archived it while this request waited for the lock.
+        version.refresh_from_db(fields=["status"])
     if not can_proceed(version.publish):
         raise TransitionRefused(
             f"Only a draft can be published; version {version.version} of '{version.template.key}' is {version.status}."
@@ -48,22 +77,50 @@ def template_version_publish(*, version: TemplateVersion, acting_user) -> Templa
         raise PermissionRefused("Publishing needs the 'publish template version' permission.")
     if settings.SYNTHGOV_FOUR_EYES and version.author_id == acting_user.pk:
         raise PermissionRefused(FOUR_EYES_REFUSAL)
-    problems = structure_problems(version) or rendering_problems(version)
+    problems = structure_problems(version) or compile_problems(version)
+    compiled = None if problems else CompiledVersion.compile(version)
+    problems = problems or rendering_problems(version, compiled=compiled)
     if problems:
         raise InvalidInput("Cannot publish: " + "; ".join(problems))
-    version.publish(by=acting_user, at=timezone.now())
+    now = timezone.now()
+    previous = next((candidate for candidate in locked if candidate.is_current and candidate.pk != version.pk), None)
+    if previous is not None:
+        # Saved first: the one-current constraint is checked row by row, not at commit.
+        previous.is_current = False
+        if not keep_previous:
+            previous.archive(at=now)
+        previous.save()
+    version.publish(by=acting_user, at=now)
+    # The draft's own hash changes with its pins here, in the one save that leaves the draft state.
+    version.pinned_includes = pins_for(compiled.composition)
+    version.is_current = True
     version.save()
     return version
 
 
 @transaction.atomic
 def template_version_archive(*, version: TemplateVersion, acting_user) -> TemplateVersion:
+    """Retire a version. Archiving the current one makes the latest remaining approved version (if
+    any) current, so that drafts including this template keep resolving."""
+    locked = _lock_versions(version.template)
     if not can_proceed(version.archive):
         raise TransitionRefused(f"Version {version.version} of '{version.template.key}' is already archived.")
     if not has_transition_perm(version.archive, acting_user):
         raise PermissionRefused("Archiving needs the 'archive template version' permission.")
+    was_current = any(candidate.pk == version.pk and candidate.is_current for candidate in locked)
     version.archive(at=timezone.now())
+    version.is_current = False
     version.save()
+    if was_current:
+        remaining = [
+            candidate
+            for candidate in locked
+            if candidate.pk != version.pk and candidate.status == TemplateVersion.Status.APPROVED
+        ]
+        if remaining:
+            successor = remaining[-1]
+            successor.is_current = True
+            successor.save()
     return version
 
 

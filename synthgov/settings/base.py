@@ -32,6 +32,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "django_q",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "synthgov",
     "templates_app",
     "jobs_app",
@@ -129,6 +134,20 @@ else:
 # Generation
 SYNTHGOV_GENERATION_BATCH_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_BATCH_SIZE", "500"))
 SYNTHGOV_MAX_RECORD_COUNT = 1_000_000
+# Validation and scoring of generated records (jobs_app/validation). PII: "flag" keeps the pair
+# with flags, "reject" makes it a rejected artifact (reason "pii").
+SYNTHGOV_PII_ACTION = os.environ.get("SYNTHGOV_PII_ACTION", "flag")
+SYNTHGOV_MIN_ANSWER_CHARS = 1
+SYNTHGOV_NEAR_DUPLICATE_THRESHOLD = 0.85
+SYNTHGOV_NEAR_DUPLICATE_NUM_PERM = 128
+# Language detection judges only text with this many letters, and flags only a confident verdict.
+SYNTHGOV_LOCALE_MIN_CHARS = 40
+SYNTHGOV_LOCALE_MIN_CONFIDENCE = 0.9
+# Jobs longer than this are split into shards of at most this many records, one q2 task each,
+# so several workers (on several machines) share a job.
+SYNTHGOV_GENERATION_SHARD_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_SHARD_SIZE", "50000"))
+# A shard silent this long (no batch committed) lost its worker: the sweep re-queues it.
+SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS", "300"))
 # Four eyes: a version's author may not publish it.
 SYNTHGOV_FOUR_EYES = os.environ.get("SYNTHGOV_FOUR_EYES", "1") == "1"
 # Largest rendered field, in characters; a careless template cannot fill memory.
@@ -140,6 +159,30 @@ SYNTHGOV_TEMPLATE_MAX_NODES = 2000
 SYNTHGOV_TEMPLATE_MAX_DEPTH = 20
 # Loop iterations per rendered field, counted across nested loops; bounded with or without the profile.
 SYNTHGOV_TEMPLATE_MAX_LOOP_ITERATIONS = 10_000
+
+# REST API (v1): token or session auth; every view checks the model permissions services check too.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["synthgov.api.permissions.ModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "synthgov.api.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "synthgov.api.exceptions.exception_handler",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "synthgov API",
+    "DESCRIPTION": "Govern synthetic training data: templates, generation jobs, QA pairs, collections, releases.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,

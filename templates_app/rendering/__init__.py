@@ -1,7 +1,8 @@
 """Rendering of user-authored Jinja2 in a bounded sandbox, under the secure profile by default.
 
 See `sandbox` for what a running template may do and build, `profile` for what a template may
-contain, and `bounds` for the size bounds on intermediate values.
+contain, `bounds` for the size bounds on intermediate values, and `composition` for how
+`{% include %}` and `{% extends %}` find the templates they name.
 """
 
 import traceback
@@ -11,6 +12,7 @@ from django.conf import settings
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 
 from .bounds import MAX_FORMAT_WIDTH, MAX_POWER_BITS, MAX_SEQUENCE_PRODUCT
+from .composition import Composition, CompositionLoader, FieldCompositionErrors
 from .profile import ALLOWED_FILTERS, ALLOWED_TESTS, SecureProfile
 from .sandbox import BoundedSandbox
 
@@ -24,8 +26,10 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "BoundedSandbox",
     "CompiledVersion",
+    "Composition",
     "TemplateRenderError",
     "compile_field",
+    "compose",
     "make_environment",
 ]
 
@@ -62,13 +66,20 @@ def make_environment() -> BoundedSandbox:
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        # Referenced templates are immutable versions, compiled once per composition: never re-checked.
+        auto_reload=False,
     )
 
 
 def compile_field(environment: BoundedSandbox, attribute: str, source: str) -> Template:
-    """Compile one field's source; syntax errors and profile refusals name the field and line."""
+    """Compile one field's source; syntax errors and profile refusals name the field and line.
+
+    The template is named after the field, so that a `{% include "key" %}` in it means the same
+    field of the other template (see `composition`).
+    """
     try:
-        return environment.from_string(source)
+        code = environment.compile(source, name=attribute)
+        return environment.template_class.from_code(environment, code, environment.make_globals(None))
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(attribute, exc.message or str(exc), exc.lineno) from exc
     except RecursionError as exc:
@@ -76,12 +87,37 @@ def compile_field(environment: BoundedSandbox, attribute: str, source: str) -> T
         raise TemplateRenderError(attribute, "the template nests too deeply to compile") from exc
 
 
-def _template_lineno(exc: BaseException) -> int | None:
-    lineno = None
+def compose(version, environment: BoundedSandbox) -> Composition:
+    """Resolve the version's references and serve them to the environment; errors name the root field."""
+    # Imported here: resolving reads versions from the database; strings (the samplers' expressions)
+    # render through this package without the ORM.
+    from templates_app.composition import resolve_references
+
+    try:
+        composition = resolve_references(version, environment)
+    except FieldCompositionErrors as exc:
+        attribute, problem = next(iter(exc.problems.items()))
+        raise TemplateRenderError(attribute, str(problem), problem.lineno) from exc
+    environment.loader = CompositionLoader(composition.versions)
+    for name, (attribute, lineno) in composition.reached.items():
+        try:
+            environment.get_template(name)
+        except TemplateSyntaxError as exc:
+            raise TemplateRenderError(attribute, f"in '{name}', line {exc.lineno}: {exc.message}", lineno) from exc
+        except RecursionError as exc:
+            raise TemplateRenderError(attribute, f"'{name}' nests too deeply to compile", lineno) from exc
+    return composition
+
+
+def _error_location(exc: BaseException) -> tuple[int | None, str]:
+    """The root field's line an error happened on, and where inside a referenced template, if there."""
+    lineno, inner = None, ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == "<template>":
-            lineno = frame.lineno
-    return lineno
+            lineno, inner = frame.lineno, ""
+        elif frame.filename and ":" in frame.filename and not frame.filename.endswith(".py"):
+            inner = f"in '{frame.filename}', line {frame.lineno}: "
+    return lineno, inner
 
 
 def _render_within(template: Template, variables: dict, limit: int) -> tuple[str, str | None]:
@@ -108,15 +144,18 @@ class CompiledVersion:
     """A version's templates compiled once, rendered many times."""
 
     templates: dict
+    composition: Composition
 
     @classmethod
     def compile(cls, version) -> "CompiledVersion":
+        """Compile every field and everything it references: the versions pinned at publish, or for
+        a draft the current approved ones. Nothing is looked up or compiled again while rendering."""
         environment = make_environment()
         templates = {
             field: compile_field(environment, attribute, getattr(version, attribute))
             for field, attribute in TEMPLATE_FIELDS.items()
         }
-        return cls(templates=templates)
+        return cls(templates=templates, composition=compose(version, environment))
 
     def render(self, variables: dict, fields=None) -> dict:
         """Render the given fields (all by default) with the variables."""
@@ -127,7 +166,8 @@ class CompiledVersion:
             try:
                 text, too_long = _render_within(self.templates[field], variables, limit)
             except _RENDER_ERRORS as exc:
-                raise TemplateRenderError(attribute, str(exc), _template_lineno(exc)) from exc
+                lineno, inner = _error_location(exc)
+                raise TemplateRenderError(attribute, f"{inner}{exc}", lineno) from exc
             if too_long:
                 raise TemplateRenderError(attribute, too_long)
             rendered[field] = text.strip()

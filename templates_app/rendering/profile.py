@@ -1,8 +1,10 @@
 """The secure profile: what a user-authored template may contain, checked on its syntax tree.
 
 The sandbox decides what a running template may touch; the profile narrows what it may say
-before it runs. Only the filters and tests below exist, composition and macros are refused (so a
-template is one self-contained text), and the syntax tree is bounded in size and depth.
+before it runs. Only the filters and tests below exist, macros (and so `import`, which only serves
+macros) are refused, and the syntax tree is bounded in size and depth. `{% include %}`,
+`{% extends %}` and `{% block %}` are allowed: they name other templates by key, resolved and
+bounded before rendering (see `composition`).
 
 The filters are those a prompt or an answer is written with: formatting numbers and words,
 picking from and ordering lists, and JSON. Left out, and why:
@@ -105,21 +107,15 @@ ALLOWED_TESTS = frozenset(
     }
 )
 
-COMPOSITION_LATER = "; composition by template key comes with the composition feature"
 REFUSED_TAG = "{tag} is not allowed in templates"
 REFUSED_FILTER = "the filter '{name}' is not allowed in templates"
 REFUSED_TEST = "the test '{name}' is not allowed in templates"
 TOO_MANY_NODES = "the template has more than {limit} syntax nodes"
 TOO_DEEP = "the template nests more than {limit} levels deep"
 
-_COMPOSITION_TAGS = {
+_REFUSED_TAGS = {
     nodes.Import: "{% import %}",
     nodes.FromImport: "{% from ... import %}",
-    nodes.Include: "{% include %}",
-    nodes.Extends: "{% extends %}",
-    nodes.Block: "{% block %}",
-}
-_REFUSED_TAGS = {
     nodes.Macro: "{% macro %}",
     nodes.CallBlock: "{% call %}",
 }
@@ -152,8 +148,6 @@ class SecureProfile:
 
 
 def _refusal(node: nodes.Node) -> str | None:
-    if type(node) in _COMPOSITION_TAGS:
-        return REFUSED_TAG.format(tag=_COMPOSITION_TAGS[type(node)]) + COMPOSITION_LATER
     if type(node) in _REFUSED_TAGS:
         return REFUSED_TAG.format(tag=_REFUSED_TAGS[type(node)])
     if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:

@@ -19,7 +19,7 @@ import math
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, optimizeconst
-from jinja2.runtime import Context, LoopContext
+from jinja2.runtime import BlockReference, Context, LoopContext
 from jinja2.sandbox import SandboxedEnvironment, SecurityError, modifies_known_mutable
 
 from .bounds import (
@@ -36,13 +36,34 @@ from .bounds import (
     is_method_of,
     text_size,
 )
+from .composition import qualified_name
 from .profile import ALLOWED_FILTERS, ALLOWED_TESTS, SecureProfile
+
+# Where a render's contexts keep their shared count: a name no template can write, so unreachable.
+_LOOP_COUNT_KEY = "synthgov loop count"
+
+
+class LoopCount:
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
 
 
 class BoundedContext(Context):
-    """A render's context; it also counts the loop iterations of that render."""
+    """A render's context; it also counts the loop iterations of that render.
 
-    loop_iterations = 0
+    An included template renders in a new context made from this one's variables, and a block in
+    a derived one; they find the count among those variables, so the bound is one per render,
+    not one per include.
+    """
+
+    def __init__(self, environment, parent, name, blocks, globals=None):
+        if _LOOP_COUNT_KEY not in parent:
+            # A render's own context always gets a fresh dict (Jinja's `new_context`), never the globals.
+            parent[_LOOP_COUNT_KEY] = LoopCount()
+        super().__init__(environment, parent, name, blocks, globals=globals)
+        self.loop_count = parent[_LOOP_COUNT_KEY]
 
 
 class OutputBuffer(list):
@@ -150,6 +171,10 @@ class BoundedSandbox(SandboxedEnvironment):
             self.filters = {name: function for name, function in self.filters.items() if name in ALLOWED_FILTERS}
             self.tests = {name: function for name, function in self.tests.items() if name in ALLOWED_TESTS}
 
+    def join_path(self, template: str, parent: str) -> str:
+        # `{% include "key" %}` means the same field of that template: `key:<the including field>`.
+        return qualified_name(template, parent)
+
     def is_safe_attribute(self, obj, attr, value) -> bool:
         # Under the profile, lists, dicts and sets are read-only (Jinja's ImmutableSandboxedEnvironment
         # rule): the variables and exemplars are shared by every record a job renders.
@@ -176,6 +201,10 @@ class BoundedSandbox(SandboxedEnvironment):
         if isinstance(obj, LoopContext) and args:
             # `loop(children)` in a recursive loop iterates again, outside the `for` it came from.
             args = (self.iterate_bounded(context, args[0]), *args[1:])
+        if isinstance(obj, BlockReference):
+            # `self.block()` and `super()` render a block again; `{{ super() }}{{ super() }}` down a
+            # chain of extends, or a block calling itself twice, doubles the work at every level.
+            self.count_iteration(context)
         result = super().call(context, obj, *args, **kwargs)
         # `dict(a=x, b=x)` and `namespace(a=x, b=x)` nest a value twice, as a literal would.
         if not isinstance(result, str):
@@ -188,10 +217,14 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def iterate_bounded(self, context, iterable):
         for item in iterable:
-            context.loop_iterations += 1
-            if context.loop_iterations > self.max_loop_iterations:
-                raise SecurityError(f"more than {self.max_loop_iterations} loop iterations are not allowed")
+            self.count_iteration(context)
             yield item
+
+    def count_iteration(self, context) -> None:
+        count = context.loop_count
+        count.value += 1
+        if count.value > self.max_loop_iterations:
+            raise SecurityError(f"more than {self.max_loop_iterations} loop iterations are not allowed")
 
     def checked_concat(self, parts: tuple) -> tuple:
         size = 0

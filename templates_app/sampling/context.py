@@ -14,13 +14,16 @@ class SamplingContext:
     subchapter_keys: tuple[str, ...] | None = None
 
     @classmethod
-    def for_version(cls, version, *, locale: str = DEFAULT_LOCALE) -> "SamplingContext":
+    def for_version(cls, version, *, locale: str = DEFAULT_LOCALE, subchapter_key: str = "") -> "SamplingContext":
+        """`subchapter_key` narrows the `subchapter` sampler to one subchapter (a job that names one)."""
         exemplars = version.exemplars
         if not isinstance(exemplars, list) or not all(isinstance(exemplar, dict) for exemplar in exemplars):
             exemplars = None
         subchapter_keys = None
         # Only specs that use the taxonomy pay for the query.
-        if _uses_sampler(version.variables, "subchapter"):
+        if _uses_sampler(version.variables, "subchapter") and subchapter_key:
+            subchapter_keys = (subchapter_key,)
+        elif _uses_sampler(version.variables, "subchapter"):
             subchapters = version.template.chapter.subchapters.order_by("key")
             subchapter_keys = tuple(subchapters.values_list("key", flat=True))
         return cls(

@@ -1,5 +1,6 @@
-"""A real `manage.py qcluster` process runs a job queued through the ORM broker."""
+"""Real `manage.py qcluster` processes run queued jobs through the ORM broker, and survive a SIGKILL."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -8,78 +9,143 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db.models import Count
 from django_q.conf import Conf
+from django_q.models import Schedule
 
-from jobs_app.models import GenerationJob
+from jobs_app.models import GenerationJob, JobShard
+from jobs_app.schedules import ensure_stale_shard_sweep
 from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
 from tests.database_urls import database_url
 
-WAIT_SECONDS = 90
+WAIT_SECONDS = 120
+
+
+class Cluster:
+    def __init__(self, process: subprocess.Popen, log):
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def stop(self) -> None:
+        # The cluster's own process stops its workers on SIGTERM; the group kill is the fallback.
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def kill(self) -> None:
+        """What a crashed machine does: every process of the cluster dies at once, mid-batch."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 @pytest.fixture
-def qcluster(tmp_path):
-    """Start a cluster against the test database; always stop it and its workers."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "synthgov.settings.base",
-        "DATABASE_URL": database_url(),
-        "SYNTHGOV_GENERATION_BATCH_SIZE": "250",
-        "Q_WORKERS": "1",
-    }
-    env.pop("REDIS_URL", None)
-    log = open(tmp_path / "qcluster.log", "w+")  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield process, log
-    finally:
-        # The cluster's own process stops its workers on SIGTERM; the group kill is the fallback.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+def start_qcluster(tmp_path, monkeypatch):
+    """Start clusters against the test database; always stop them and their workers."""
+    # The test settings run tasks inline; these tests queue them for real clusters instead.
+    monkeypatch.setattr(Conf, "SYNC", False)
+    clusters = []
+
+    def start(**extra_env) -> Cluster:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "synthgov.settings.base",
+            "DATABASE_URL": database_url(),
+            "SYNTHGOV_GENERATION_BATCH_SIZE": "250",
+            "Q_WORKERS": "1",
+            **extra_env,
+        }
+        env.pop("REDIS_URL", None)
+        log = open(tmp_path / f"qcluster-{len(clusters)}.log", "w+")  # noqa: SIM115 - closed by Cluster.stop
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        clusters.append(Cluster(process, log))
+        return clusters[-1]
+
+    yield start
+    for cluster in clusters:
+        cluster.stop()
 
 
-def wait_until_finished(job: GenerationJob, process, log) -> GenerationJob:
+def wait_for(job: GenerationJob, cluster: Cluster, condition, what: str) -> GenerationJob:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         job.refresh_from_db()
-        if job.is_finished:
+        if condition(job):
             return job
-        if process.poll() is not None:
+        if cluster.process.poll() is not None:
             break
-        time.sleep(0.5)
-    log.seek(0)
-    pytest.fail(f"job {job.pk} is {job.status} after waiting; qcluster output:\n{log.read()[-4000:]}")
+        time.sleep(0.2)
+    state = f"{job.status} ({job.processed_records} done)"
+    pytest.fail(f"job {job.pk} is {state}, not {what}; qcluster:\n{cluster.output()}")
+
+
+def trigger(version, user, record_count: int) -> GenerationJob:
+    job, _ = job_trigger(
+        request=JobRequest(
+            template_version=version, tenant_id="acme", record_count=record_count, target_surface="training", seed=3
+        ),
+        acting_user=user,
+    )
+    return job
 
 
 @pytest.mark.qcluster
 @pytest.mark.django_db(transaction=True)
-def test_a_real_qcluster_runs_a_queued_job_to_success(approved_version, operator, qcluster, monkeypatch):
-    # The test settings run tasks inline; this test queues them for the real cluster instead.
-    monkeypatch.setattr(Conf, "SYNC", False)
-    process, log = qcluster
-    job, _ = job_trigger(
-        request=JobRequest(
-            template_version=approved_version, tenant_id="acme", record_count=1200, target_surface="training", seed=3
-        ),
-        acting_user=operator,
-    )
+def test_a_real_qcluster_runs_a_queued_job_to_success(approved_version, operator, start_qcluster):
+    cluster = start_qcluster()
+    job = trigger(approved_version, operator, 1200)
 
-    job = wait_until_finished(job, process, log)
+    job = wait_for(job, cluster, lambda job: job.is_finished, "finished")
 
     assert job.status == GenerationJob.Status.SUCCEEDED
     assert job.processed_records == 1200
     assert job.accepted_records + job.rejected_records + job.duplicate_records == 1200
     assert QAPair.objects.filter(job=job).count() == job.accepted_records > 1100
+
+
+@pytest.mark.qcluster
+@pytest.mark.django_db(transaction=True)
+def test_a_job_survives_its_cluster_being_killed_and_ends_with_one_outcome_per_record(
+    approved_version, operator, start_qcluster
+):
+    # Rows made by migrations are gone after earlier transactional tests flushed the database.
+    ensure_stale_shard_sweep(Schedule)
+    record_count = 6000
+    first = start_qcluster(SYNTHGOV_GENERATION_SHARD_SIZE="2000", SYNTHGOV_GENERATION_BATCH_SIZE="100")
+    job = trigger(approved_version, operator, record_count)
+    wait_for(job, first, lambda job: job.processed_records >= 500, "under way")
+
+    first.kill()
+
+    job.refresh_from_db()
+    assert job.status == GenerationJob.Status.RUNNING
+    assert job.processed_records < record_count
+    # The new cluster's scheduler (its first run comes about 30 s after it starts) sweeps the silent shards.
+    second = start_qcluster(
+        SYNTHGOV_GENERATION_SHARD_SIZE="2000", SYNTHGOV_GENERATION_BATCH_SIZE="100", SYNTHGOV_SHARD_STALE_SECONDS="2"
+    )
+    job = wait_for(job, second, lambda job: job.is_finished, "finished after the restart")
+
+    assert job.status == GenerationJob.Status.SUCCEEDED, job.error
+    outcomes = job.accepted_records + job.rejected_records + job.duplicate_records
+    assert outcomes == job.processed_records == record_count
+    assert QAPair.objects.filter(job=job).count() == job.accepted_records
+    assert not QAPair.objects.filter(job=job).values("record_index").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert set(job.shards.values_list("status", flat=True)) == {JobShard.Status.DONE}
+    assert job.shards.filter(attempts__gt=1).exists()

@@ -4,9 +4,10 @@ import pytest
 from django.db import transaction
 
 from jobs_app import services
+from jobs_app.execution import job_run
 from jobs_app.models import GenerationJob, RejectedArtifact
 from jobs_app.pipeline import BatchProcessor
-from jobs_app.services import job_cancel, job_run, job_trigger
+from jobs_app.services import job_cancel, job_trigger
 from qa_app.models import QAPair
 from synthgov.errors import PermissionRefused, TransitionRefused
 
@@ -47,8 +48,8 @@ def test_cancel_of_a_running_job_stops_it_after_the_batch_it_committed(job_reque
     job, _ = job_trigger(request=job_request(record_count=20), acting_user=operator)
     process = BatchProcessor.process
 
-    def process_and_cancel_once_the_first_batch_commits(self, start, stop):
-        outcome = process(self, start, stop)
+    def process_and_cancel_once_the_first_batch_commits(self, start, stop, prepared=None):
+        outcome = process(self, start, stop, prepared)
         if start == 0:
             # The operator cancels between the first and the second batch, in a transaction of their own
             # (a cancel inside the batch's transaction would be rolled back with it): hence a real

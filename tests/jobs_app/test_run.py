@@ -1,11 +1,14 @@
 """job_run: a job expands its version into pairs, rejected artifacts and duplicates, batch by batch."""
 
 import hashlib
+from datetime import timedelta
 
+from jobs_app.execution import job_run
 from jobs_app.generators import GENERATORS
-from jobs_app.models import GenerationJob, RejectedArtifact
+from jobs_app.manifest import job_output_manifest
+from jobs_app.models import GenerationJob, JobShard, RejectedArtifact
 from jobs_app.pipeline import BatchProcessor
-from jobs_app.services import job_output_manifest, job_run, job_trigger
+from jobs_app.services import job_trigger
 from qa_app.models import QAPair
 from templates_app.sampling import sample_variables
 from templates_app.services import template_version_publish
@@ -251,6 +254,7 @@ def test_run_records_the_lineage_of_every_pair(approved_version, run_job):
             "template_version": approved_version.version,
             "template_version_id": approved_version.pk,
             "template_content_sha256": approved_version.content_sha256,
+            "pinned_includes": {},
             "chapter": template.chapter.key,
             "subchapter": template.subchapter.key,
             "generator": "template",
@@ -296,6 +300,8 @@ def test_run_resumes_a_job_from_its_committed_progress(job_request, operator, ru
         rejected_records=outcome.rejected,
         duplicate_records=outcome.duplicates,
     )
+    long_ago = job.created_at - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS + 1)
+    job.shards.update(status=JobShard.Status.RUNNING, processed_records=5, heartbeat_at=long_ago)
 
     resumed = job_run(job_id=job.pk)
 

@@ -9,7 +9,7 @@ from jinja2.sandbox import SecurityError
 from synthgov.errors import InvalidInput
 from templates_app.models import TemplateVersion
 from templates_app.rendering import ALLOWED_FILTERS, ALLOWED_TESTS, CompiledVersion, TemplateRenderError
-from templates_app.rendering.profile import COMPOSITION_LATER, TOO_DEEP, TOO_MANY_NODES
+from templates_app.rendering.profile import TOO_DEEP, TOO_MANY_NODES
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
 
@@ -123,16 +123,13 @@ def without_profile(settings):
     [
         pytest.param("{% import 'helpers' as helpers %}", "{% import %}", id="import"),
         pytest.param("{% from 'helpers' import greet %}", "{% from ... import %}", id="from-import"),
-        pytest.param("{% include 'header' %}", "{% include %}", id="include"),
-        pytest.param("{% extends 'base' %}", "{% extends %}", id="extends"),
-        pytest.param("{% block body %}text{% endblock %}", "{% block %}", id="block"),
     ],
 )
-def test_composition_tags_are_refused_until_composition_by_key_exists(source, tag):
+def test_imports_are_refused_as_there_are_no_macros_to_import(source, tag):
     with pytest.raises(TemplateRenderError) as excinfo:
         _compile(question_template=f"Line one.\nLine two.\n{source}")
 
-    assert str(excinfo.value) == f"question_template, line 3: {tag} is not allowed in templates{COMPOSITION_LATER}"
+    assert str(excinfo.value) == f"question_template, line 3: {tag} is not allowed in templates"
     assert (excinfo.value.field, excinfo.value.lineno) == ("question_template", 3)
 
 
@@ -350,14 +347,14 @@ def test_without_the_secure_profile_sizes_are_still_bounded(without_profile, sou
 
 
 def test_publish_reports_a_refused_construct_with_field_and_line(draft_with, approver, stored_row):
-    draft = draft_with(question_template="What is {{ a }} plus {{ b }}?\n{% include 'footer' %}")
+    draft = draft_with(question_template="What is {{ a }} plus {{ b }}?\n{% import 'footer' as footer %}")
     before = stored_row(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
         template_version_publish(version=draft, acting_user=approver)
 
     assert excinfo.value.message == (
-        f"Cannot publish: question_template, line 2: {{% include %}} is not allowed in templates{COMPOSITION_LATER}"
+        "Cannot publish: question_template, line 2: {% import %} is not allowed in templates"
     )
     assert stored_row(draft) == before
 

@@ -1,0 +1,94 @@
+from rest_framework import serializers
+
+from qa_app.models import QAPair
+from synthgov.api.serializers import Username
+
+from ..models import Collection, Membership, Release, ReleaseItem, Split
+
+MAX_BULK_IDS = 10_000
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    created_by = Username()
+
+    class Meta:
+        model = Collection
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "purpose",
+            "allowed_sources",
+            "allow_synthetic_in_evaluation",
+            "split_ratios",
+            "seed",
+            "created_by",
+            "created_at",
+        ]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    added_by = Username()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "qa_pair", "split", "weight", "added_by", "added_at"]
+        read_only_fields = fields
+
+
+class PairIdsSerializer(serializers.Serializer):
+    qa_pair_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK_IDS
+    )
+
+    def validate_qa_pair_ids(self, ids: list[int]) -> list[int]:
+        known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            shown = ", ".join(f"#{pk}" for pk in unknown[:10]) + (" and more" if len(unknown) > 10 else "")
+            raise serializers.ValidationError(f"No QA pairs with these ids: {shown}; nothing was changed.")
+        return ids
+
+
+class AddMembersSerializer(PairIdsSerializer):
+    split = serializers.ChoiceField(
+        choices=Split.choices, required=False, allow_blank=True, default="", help_text="Empty: assigned by hash."
+    )
+    weight = serializers.FloatField(default=1.0, help_text="Greater than 0.")
+
+
+class AddMembersResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    already_members = serializers.IntegerField()
+
+
+class RemoveMembersResultSerializer(serializers.Serializer):
+    removed = serializers.IntegerField()
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    collection_slug = serializers.CharField(source="collection.slug", read_only=True)
+    created_by = Username()
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "collection",
+            "collection_slug",
+            "version",
+            "status",
+            "manifest",
+            "files",
+            "created_by",
+            "created_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+
+class ReleaseItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReleaseItem
+        fields = ["id", "qa_pair", "split", "weight", "content_hash"]
+        read_only_fields = fields

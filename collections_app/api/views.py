@@ -1,0 +1,204 @@
+import base64
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from qa_app.models import QAPair
+from synthgov.api.pagination import IdCursorPagination
+from synthgov.api.permissions import ViewThenServices, can_view
+from synthgov.api.renderers import DownloadRenderer
+from synthgov.api.serializers import errors
+from synthgov.errors import InvalidInput
+
+from .. import services
+from ..models import Collection, Membership, Release, ReleaseItem
+from .serializers import (
+    AddMembersResultSerializer,
+    AddMembersSerializer,
+    CollectionSerializer,
+    MembershipSerializer,
+    PairIdsSerializer,
+    ReleaseItemSerializer,
+    ReleaseSerializer,
+    RemoveMembersResultSerializer,
+)
+
+FILE_MISSING = (
+    "Release {release} lists {name!r}, but the file is missing from storage; ask an administrator to restore it."
+)
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: CollectionSerializer, **errors(400, 403)}),
+    update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
+    partial_update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
+)
+class CollectionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Collection.objects.select_related("created_by")
+    serializer_class = CollectionSerializer
+    permission_classes = [ViewThenServices]
+    filterset_fields = ["slug", "purpose"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.collection_save(
+            collection=Collection(**serializer.validated_data), acting_user=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        collection = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(collection, name, value)
+        services.collection_save(collection=collection, acting_user=self.request.user)
+
+    def _pairs(self, ids: list[int]):
+        return QAPair.objects.filter(pk__in=ids).only("pk")
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The collection's members",
+        responses={200: MembershipSerializer(many=True), **errors(403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add approved pairs (all or nothing) with a split and a weight",
+        request=AddMembersSerializer,
+        responses={200: AddMembersResultSerializer, **errors(400, 403, 404)},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove pairs from the collection",
+        request=PairIdsSerializer,
+        responses={200: RemoveMembersResultSerializer, **errors(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["get", "post", "delete"],
+        pagination_class=IdCursorPagination,
+        permission_classes=[ViewThenServices, can_view(Membership)],
+    )
+    def members(self, request, pk=None):
+        collection = self.get_object()
+        if request.method == "POST":
+            return self._add_members(request, collection)
+        if request.method == "DELETE":
+            return self._remove_members(request, collection)
+        page = self.paginate_queryset(Membership.objects.filter(collection=collection).select_related("added_by"))
+        return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Remove pairs from the collection (for clients that cannot send a body with DELETE)",
+        request=PairIdsSerializer,
+        responses={200: RemoveMembersResultSerializer, **errors(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["post"],
+        url_path="members/remove",
+        permission_classes=[ViewThenServices, can_view(Membership)],
+    )
+    def remove_members(self, request, pk=None):
+        return self._remove_members(request, self.get_object())
+
+    def _add_members(self, request, collection):
+        options = AddMembersSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        result = services.collection_add_pairs(
+            collection=collection,
+            pairs=self._pairs(options.validated_data["qa_pair_ids"]),
+            split=options.validated_data["split"],
+            weight=options.validated_data["weight"],
+            acting_user=request.user,
+        )
+        return Response(AddMembersResultSerializer(result).data)
+
+    def _remove_members(self, request, collection):
+        options = PairIdsSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        removed = services.collection_remove_pairs(
+            collection=collection, pairs=self._pairs(options.validated_data["qa_pair_ids"]), acting_user=request.user
+        )
+        return Response(RemoveMembersResultSerializer({"removed": removed}).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The collection's releases, newest first",
+        responses={200: ReleaseSerializer(many=True), **errors(403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Release the collection's approved pairs as a new immutable version",
+        request=None,
+        responses={201: ReleaseSerializer, **errors(403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        permission_classes=[ViewThenServices, can_view(Release)],
+    )
+    def releases(self, request, pk=None):
+        collection = self.get_object()
+        if request.method == "POST":
+            release = services.collection_release(collection=collection, acting_user=request.user)
+            return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
+        releases = Release.objects.filter(collection=collection).select_related("collection", "created_by")
+        page = self.paginate_queryset(releases.order_by("-version"))
+        return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
+
+
+class ReleaseViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Release.objects.select_related("collection", "created_by")
+    serializer_class = ReleaseSerializer
+    permission_classes = [ViewThenServices]
+    filterset_fields = ["collection", "status", "version"]
+
+    @extend_schema(summary="The released pairs", responses={200: ReleaseItemSerializer(many=True), **errors(403, 404)})
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["get"],
+        pagination_class=IdCursorPagination,
+        permission_classes=[ViewThenServices, can_view(ReleaseItem)],
+    )
+    def items(self, request, pk=None):
+        page = self.paginate_queryset(ReleaseItem.objects.filter(release=self.get_object()))
+        return self.get_paginated_response(ReleaseItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Download one of the release's files; its sha256 is in the Repr-Digest and X-Content-SHA256 headers",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file, streamed."),
+            **errors(403, 404),
+        },
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["get"],
+        url_path=r"files/(?P<name>[^/]+)",
+        renderer_classes=[JSONRenderer, DownloadRenderer],
+    )
+    def download(self, request, pk=None, name=None):
+        release = self.get_object()
+        # Only names the release itself recorded are served, so no name can reach outside its directory.
+        try:
+            path = services.release_file_path(release, name)
+        except InvalidInput as exc:
+            raise NotFound(exc.message) from exc
+        entry = next(entry for entry in release.files if entry["name"] == name)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it when the response is sent
+        except FileNotFoundError as exc:
+            raise NotFound(FILE_MISSING.format(release=release, name=name)) from exc
+        response = FileResponse(handle, as_attachment=True, filename=name)
+        response["X-Content-SHA256"] = entry["sha256"]
+        response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry['sha256'])).decode()}:"
+        return response

@@ -1,0 +1,83 @@
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from synthgov.api.pagination import IdCursorPagination
+from synthgov.api.permissions import ViewThenServices, can_view
+from synthgov.api.serializers import errors
+
+from .. import services
+from ..models import GenerationJob, RejectedArtifact
+from .serializers import JobCreateSerializer, JobSerializer, RejectedArtifactSerializer
+
+
+class JobFilter(django_filters.FilterSet):
+    template_key = django_filters.CharFilter(field_name="template_version__template__key")
+
+    class Meta:
+        model = GenerationJob
+        fields = ["status", "tenant_id", "template_version", "template_key", "target_surface", "production"]
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="The same key with the same request returns the same job (200); with another request, 409.",
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Trigger a job (idempotent with an Idempotency-Key)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=JobCreateSerializer,
+        responses={
+            201: OpenApiResponse(JobSerializer, description="A new job, queued."),
+            200: OpenApiResponse(JobSerializer, description="The job this idempotency key already made."),
+            **errors(400, 403, 409),
+        },
+    ),
+)
+class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = GenerationJob.objects.select_related("template_version__template", "created_by", "cancelled_by")
+    serializer_class = JobSerializer
+    permission_classes = [ViewThenServices]
+    filterset_class = JobFilter
+
+    def create(self, request, *args, **kwargs):
+        contract = JobCreateSerializer(
+            data=request.data, context={"idempotency_key_header": request.headers.get("Idempotency-Key", "")}
+        )
+        contract.is_valid(raise_exception=True)
+        job, created = services.job_trigger(
+            request=services.JobRequest(**contract.validated_data), acting_user=request.user
+        )
+        job = self.get_queryset().get(pk=job.pk)
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Cancel a pending or running job", request=None, responses={200: JobSerializer, **errors(403, 404, 409)}
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        job = services.job_cancel(job=self.get_object(), acting_user=request.user)
+        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @extend_schema(
+        summary="The job's rejected records, with the reasons",
+        responses={200: RejectedArtifactSerializer(many=True), **errors(403, 404)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["get"],
+        pagination_class=IdCursorPagination,
+        permission_classes=[ViewThenServices, can_view(RejectedArtifact)],
+    )
+    def rejected(self, request, pk=None):
+        artifacts = RejectedArtifact.objects.filter(job=self.get_object())
+        page = self.paginate_queryset(artifacts)
+        return self.get_paginated_response(RejectedArtifactSerializer(page, many=True).data)

@@ -1,0 +1,205 @@
+"""Running jobs: shards, batches, heartbeats, and resuming shards whose worker died.
+
+A job is split into shards (contiguous ranges of record indexes) when it is triggered. Each
+shard runs as its own django-q2 task, so any number of workers on any number of machines share
+a job. A shard commits each batch together with its progress, so a shard that is run again
+(re-queued after its worker died, or delivered twice by the broker) resumes where the last
+commit left it and never produces a second outcome for a record index.
+"""
+
+import itertools
+import logging
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+from django_q.tasks import async_task
+
+from .generators import GENERATORS
+from .manifest import job_output_manifest
+from .models import GenerationJob, JobShard
+from .pipeline import BatchProcessor
+
+logger = logging.getLogger(__name__)
+
+
+def shard_ranges(record_count: int, shard_size: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) ranges of nearly equal length, none longer than shard_size."""
+    shard_count = max(1, math.ceil(record_count / shard_size))
+    bounds = [record_count * number // shard_count for number in range(shard_count + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def job_plan_shards(*, job: GenerationJob) -> list[JobShard]:
+    """Create the job's shards (once); the caller holds the transaction that created the job."""
+    shards = [
+        JobShard(job=job, index=index, start=start, stop=stop)
+        for index, (start, stop) in enumerate(shard_ranges(job.record_count, settings.SYNTHGOV_GENERATION_SHARD_SIZE))
+    ]
+    return JobShard.objects.bulk_create(shards)
+
+
+def job_enqueue(*, job_id: int) -> None:
+    """Queue one task per unfinished shard; planning shards first for a job that has none."""
+    job = GenerationJob.objects.get(pk=job_id)
+    if not job.shards.exists():
+        with transaction.atomic():
+            job_plan_shards(job=job)
+    for shard_id in job.shards.exclude(status=JobShard.Status.DONE).values_list("pk", flat=True):
+        shard_enqueue(shard_id=shard_id)
+
+
+def shard_enqueue(*, shard_id: int) -> None:
+    async_task(
+        "jobs_app.tasks.run_generation_shard", shard_id, task_name=f"generation-shard-{shard_id}", group="generation"
+    )
+
+
+def job_run(*, job_id: int) -> GenerationJob:
+    """Run every unfinished shard of a job here, one after another (the shell and the demo data use this)."""
+    job = GenerationJob.objects.get(pk=job_id)
+    if not job.shards.exists():
+        with transaction.atomic():
+            job_plan_shards(job=job)
+    for shard_id in job.shards.exclude(status=JobShard.Status.DONE).values_list("pk", flat=True):
+        job_shard_run(shard_id=shard_id)
+    job.refresh_from_db()
+    return job
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS)
+
+
+def _claim(shard: JobShard) -> bool:
+    """Take the shard unless another live worker holds it; a stale heartbeat means its worker died."""
+    now = timezone.now()
+    claimable = Q(status=JobShard.Status.PENDING) | Q(status=JobShard.Status.RUNNING, heartbeat_at__lt=_stale_before())
+    return bool(
+        JobShard.objects.filter(claimable, pk=shard.pk).update(
+            status=JobShard.Status.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _start_job(job: GenerationJob) -> GenerationJob:
+    """The first shard to run moves the job to running; the others find it so."""
+    if job.status == GenerationJob.Status.PENDING:
+        try:
+            with transaction.atomic():
+                job.start(at=timezone.now())
+                job.save()
+        except ConcurrentTransition:
+            job.refresh_from_db()
+    return job
+
+
+def job_shard_run(*, shard_id: int) -> JobShard:
+    """Run (or resume) one shard batch by batch; each batch commits with the shard's and the job's progress."""
+    shard = JobShard.objects.select_related("job__template_version__template").get(pk=shard_id)
+    job = shard.job
+    if job.is_finished or shard.status == JobShard.Status.DONE or not _claim(shard):
+        return shard
+    job = _start_job(job)
+    if job.status != GenerationJob.Status.RUNNING:
+        return shard
+    shard.refresh_from_db()
+    if shard.started_at is None:
+        JobShard.objects.filter(pk=shard.pk).update(started_at=shard.heartbeat_at)
+    try:
+        processor = BatchProcessor(job, GENERATORS[job.generator](job.template_version, job.generator_config))
+        batch_size = settings.SYNTHGOV_GENERATION_BATCH_SIZE
+        start = shard.start + shard.processed_records
+        while start < shard.stop:
+            stop = min(start + batch_size, shard.stop)
+            if not _commit_batch(processor, shard, start, stop):
+                return shard
+            start = stop
+        JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.DONE, finished_at=timezone.now())
+        _finish_job_when_all_shards_are_done(job)
+    except Exception as exc:
+        logger.exception("Generation job %s shard %s failed", job.pk, shard.index)
+        _fail_job(job, f"{type(exc).__name__}: {exc}")
+    shard.refresh_from_db()
+    return shard
+
+
+def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: int) -> bool:
+    """Process and commit one batch; False when the shard must stop (job no longer running, or
+    another worker committed this batch first)."""
+    # Outside the transaction: an LLM backend's batch can take minutes (see BatchProcessor.generate).
+    prepared = processor.generate(start, stop)
+    with transaction.atomic():
+        outcome = processor.process(start, stop, prepared)
+        now = timezone.now()
+        # Compare-and-set on the shard's progress: of two workers on the same shard, one commits.
+        advanced = JobShard.objects.filter(
+            pk=shard.pk, processed_records=start - shard.start, status=JobShard.Status.RUNNING
+        ).update(processed_records=stop - shard.start, heartbeat_at=now)
+        still_running = advanced and GenerationJob.objects.filter(
+            pk=shard.job_id, status=GenerationJob.Status.RUNNING
+        ).update(
+            processed_records=F("processed_records") + (stop - start),
+            accepted_records=F("accepted_records") + outcome.accepted,
+            rejected_records=F("rejected_records") + outcome.rejected,
+            duplicate_records=F("duplicate_records") + outcome.duplicates,
+            heartbeat_at=now,
+        )
+        if not still_running:
+            # Cancelled or failed meanwhile, or the batch is someone else's: keep only what was committed.
+            transaction.set_rollback(True)
+            return False
+    return True
+
+
+def _finish_job_when_all_shards_are_done(job: GenerationJob) -> None:
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != GenerationJob.Status.RUNNING or job.shards.exclude(status=JobShard.Status.DONE).exists():
+            return
+        try:
+            job.succeed(at=timezone.now(), manifest=job_output_manifest(job))
+            job.save()
+        except ConcurrentTransition:
+            transaction.set_rollback(True)
+
+
+def _fail_job(job: GenerationJob, error: str) -> None:
+    job.refresh_from_db()
+    if job.is_finished:
+        return
+    try:
+        with transaction.atomic():
+            job.fail(at=timezone.now(), error=error)
+            job.save()
+    except ConcurrentTransition:
+        pass
+
+
+def job_shards_resume_stale() -> list[int]:
+    """Re-queue the shards of live jobs whose worker stopped reporting; returns their ids.
+
+    A running shard reports a heartbeat per batch; a queued one whose task was lost with its
+    worker never does. Either way, once silent for SYNTHGOV_SHARD_STALE_SECONDS, it is put
+    back to pending with a fresh heartbeat (so one sweep re-queues it once) and queued again.
+    """
+    stale_before = _stale_before()
+    live_jobs = Q(job__status__in=[GenerationJob.Status.PENDING, GenerationJob.Status.RUNNING])
+    silent = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, job__created_at__lt=stale_before)
+    with transaction.atomic():
+        stale = list(
+            JobShard.objects.filter(live_jobs, silent)
+            .exclude(status=JobShard.Status.DONE)
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
+        JobShard.objects.filter(pk__in=stale).update(status=JobShard.Status.PENDING, heartbeat_at=timezone.now())
+        for shard_id in stale:
+            transaction.on_commit(lambda shard_id=shard_id: shard_enqueue(shard_id=shard_id))
+    if stale:
+        logger.warning("Re-queued %d generation shard(s) with a stale heartbeat: %s", len(stale), stale)
+    return stale

@@ -1,0 +1,225 @@
+"""The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp, OpenAI).
+
+Connection settings come from a GeneratorProfile; the API key only from the environment variable
+the profile names. Transient errors (429, 5xx, timeouts, connection errors) are retried with
+backoff by the SDK, which honours Retry-After; once retries are exhausted, or on a permanent
+error, the backend raises BackendUnavailable and the job fails with that message.
+"""
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from templates_app.rendering import RECORD_FIELDS, CompiledVersion, TemplateRenderError
+
+from ..models import GeneratorProfile
+from .base import BackendUnavailable, Generated, Generator, reason
+from .rate import limiter_for
+
+CONFIG_OVERRIDES = {"temperature": (0.0, 2.0), "max_tokens": (1, 1_000_000)}
+SCHEMA_INSTRUCTION = "Reply with one JSON object, and nothing else, that matches this JSON Schema:\n"
+# Status codes the SDK retries; any other error status is permanent and is not retried.
+RETRIED_STATUSES = {408, 409, 429}
+
+
+def reply_schema(output_schema: dict) -> dict:
+    """The version's output_schema, completed with what every record is: an object of string fields."""
+    properties = dict(output_schema.get("properties") or {})
+    for name in RECORD_FIELDS:
+        properties[name] = {"type": "string", **properties.get(name, {})}
+    required = list(dict.fromkeys([*(output_schema.get("required") or []), "question", "answer"]))
+    return {**output_schema, "type": "object", "properties": properties, "required": required}
+
+
+def parse_reply(content: str | None) -> tuple[dict | None, str]:
+    """The record fields of a reply, or None and why the reply is malformed."""
+    if not content or not content.strip():
+        return None, "the reply is empty"
+    try:
+        reply = json.loads(content)
+    except json.JSONDecodeError as exc:
+        return None, f"the reply is not valid JSON: {exc}"
+    if not isinstance(reply, dict):
+        return None, f"the reply is a JSON {type(reply).__name__}, not an object"
+    missing = [name for name in ("question", "answer") if name not in reply]
+    if missing:
+        return None, f"the reply has no {' and no '.join(missing)}"
+    wrong = [name for name in RECORD_FIELDS if name in reply and not isinstance(reply[name], str)]
+    if wrong:
+        return None, f"{', '.join(wrong)} must be text; the reply has {', '.join(json.dumps(reply[n]) for n in wrong)}"
+    return reply, ""
+
+
+class OpenAIChatGenerator(Generator):
+    """Sends the rendered system prompt and prompt of each record, asks for JSON matching output_schema."""
+
+    name = "openai"
+    reports_usage = True
+    fields = ("system_prompt", "prompt")
+
+    @classmethod
+    def config_problems(cls, config: dict, version=None) -> list[str]:
+        problems = []
+        unknown = sorted(set(config) - {"profile", *CONFIG_OVERRIDES})
+        if unknown:
+            problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: profile, {', '.join(CONFIG_OVERRIDES)}")
+        for key, (low, high) in CONFIG_OVERRIDES.items():
+            value = config.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                problems.append(f"{key} must be a number; got {value!r}")
+            elif value is not None and not low <= value <= high:
+                problems.append(f"{key} must be between {low:g} and {high:g}; got {value!r}")
+        name = config.get("profile")
+        if not name:
+            problems.append("the openai generator needs a profile: {'profile': '<generator profile name>'}")
+        else:
+            profile = GeneratorProfile.objects.filter(name=str(name)).first()
+            if profile is None:
+                known = ", ".join(GeneratorProfile.objects.values_list("name", flat=True)) or "none yet"
+                problems.append(f"no generator profile named {name!r}; profiles: {known}")
+            elif missing := missing_key_variable(profile):
+                problems.append(missing)
+        if version is not None and not version.prompt.strip():
+            problems.append(f"{version} has no prompt, which the openai generator sends as the user message")
+        return problems
+
+    def __init__(self, version, config: dict):
+        super().__init__(version, config)
+        profile = GeneratorProfile.objects.filter(name=config.get("profile")).first()
+        if profile is None:
+            raise BackendUnavailable(f"openai generator: no generator profile named {config.get('profile')!r}")
+        # Checked again here: the worker's environment is not the one the job was triggered from.
+        if missing := missing_key_variable(profile):
+            raise BackendUnavailable(f"openai profile {profile.name!r}: {missing} where the job runs")
+        self.profile = profile
+        self.compiled = CompiledVersion.compile(version)
+        self.temperature = config.get("temperature", profile.temperature)
+        self.max_tokens = config.get("max_tokens", profile.max_tokens)
+        schema = reply_schema(version.output_schema or {})
+        if profile.structured_output:
+            self.response_format = {
+                "type": "json_schema",
+                "json_schema": {"name": "record", "schema": schema, "strict": False},
+            }
+            self.schema_instruction = ""
+        else:
+            self.response_format = {"type": "json_object"}
+            self.schema_instruction = SCHEMA_INSTRUCTION + json.dumps(schema)
+        self.limiter = limiter_for(profile.name, profile.requests_per_minute) if profile.requests_per_minute else None
+        self.endpoint = profile.base_url.rstrip("/") + "/chat/completions"
+
+    def generate_many(self, items: list[tuple[int, dict]]) -> list[Generated]:
+        if not items:
+            return []
+        # Imported here: the SDK takes over half a second to import, which no other process should pay.
+        from openai import OpenAI
+
+        profile = self.profile
+        api_key = os.environ.get(profile.api_key_env) if profile.api_key_env else None
+        with OpenAI(
+            base_url=profile.base_url,
+            api_key=api_key or "unused",
+            timeout=profile.timeout_seconds,
+            max_retries=profile.max_retries,
+        ) as client:
+            failed = threading.Event()
+            pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
+            try:
+                futures = [pool.submit(self._generate_one, client, failed, *item) for item in items]
+                # In submission order: the first failure raised is the one that stopped the others.
+                return [future.result() for future in futures]
+            finally:
+                # After a failure, requests not yet sent are dropped instead of each retrying in turn.
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _generate_one(self, client, failed: threading.Event, record_index: int, variables: dict) -> Generated:
+        from openai import OpenAIError
+
+        if failed.is_set():
+            raise BackendUnavailable("not sent: an earlier request of the batch failed")
+        try:
+            rendered = self.compiled.render(variables, self.fields)
+        except TemplateRenderError as exc:
+            return Generated(record_index, None, [reason("render", str(exc))])
+        system = "\n\n".join(part for part in (rendered["system_prompt"], self.schema_instruction) if part)
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": rendered["prompt"]})
+        if self.limiter:
+            self.limiter.wait()
+        started = time.perf_counter()
+        try:
+            completion = client.chat.completions.create(
+                model=self.profile.model,
+                messages=messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                response_format=self.response_format,
+            )
+        except OpenAIError as exc:
+            failed.set()
+            raise BackendUnavailable(self._describe_failure(exc)) from exc
+        metadata = {"latency_ms": round((time.perf_counter() - started) * 1000, 1), "model": completion.model}
+        if completion.usage:
+            metadata["usage"] = {
+                "prompt_tokens": completion.usage.prompt_tokens,
+                "completion_tokens": completion.usage.completion_tokens,
+            }
+        if not completion.choices:
+            return Generated(
+                record_index, None, [reason("malformed_reply", "the reply has no choices")], None, metadata
+            )
+        choice = completion.choices[0]
+        content = choice.message.content
+        reply, problem = parse_reply(content)
+        if reply is None:
+            if choice.finish_reason == "length":
+                problem += f" (cut off at max_tokens={self.max_tokens})"
+            elif getattr(choice.message, "refusal", None):
+                problem += f" (the model refused: {choice.message.refusal})"
+            return Generated(record_index, None, [reason("malformed_reply", problem)], content, metadata)
+        record = {name: reply.get(name, "").strip() for name in RECORD_FIELDS}
+        record.update(system_prompt=rendered["system_prompt"], prompt=rendered["prompt"])
+        extra = {key: value for key, value in reply.items() if key not in RECORD_FIELDS}
+        if extra:
+            # Fields the schema asked for beyond the record's own are kept, not dropped.
+            metadata["reply_extra"] = extra
+        return Generated(record_index, record, [], content, metadata)
+
+    def _describe_failure(self, exc) -> str:
+        """A sentence an operator can act on: which profile, which URL, what went wrong, whether retried."""
+        from openai import APIConnectionError, APIStatusError, APITimeoutError
+
+        where = f"openai profile {self.profile.name!r}: POST {self.endpoint}"
+        retries = self.profile.max_retries
+        retried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+        if isinstance(exc, APITimeoutError):
+            return f"{where}: no reply within {self.profile.timeout_seconds:g} s{retried}"
+        if isinstance(exc, APIConnectionError):
+            return f"{where}: {_connection_failure(exc)}{retried}"
+        if isinstance(exc, APIStatusError):
+            status = exc.status_code
+            body = exc.body
+            detail = body.get("message") if isinstance(body, dict) else None
+            detail = detail or (exc.response.text or "")[:300] or exc.response.reason_phrase
+            transient = status in RETRIED_STATUSES or status >= 500
+            return f"{where}: HTTP {status}: {detail}{retried if transient else ''}"
+        return f"{where}: {exc}"
+
+
+def missing_key_variable(profile: GeneratorProfile) -> str:
+    if profile.api_key_env and profile.api_key_env not in os.environ:
+        return f"environment variable {profile.api_key_env} (the API key of profile {profile.name!r}) is not set"
+    return ""
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """The operating system's words for a failed connection ("connection refused"), not the SDK's generic ones."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    cause = exc.__cause__
+    return str(cause) if cause and str(cause) else "connection failed"

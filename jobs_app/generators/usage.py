@@ -1,0 +1,36 @@
+"""Token usage and latency of a job's model calls, summed from what each record stored."""
+
+from django.db.models import Count, FloatField, IntegerField, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
+from qa_app.models import QAPair
+
+from ..models import RejectedArtifact
+
+
+def _totals(queryset, prefix: str) -> dict:
+    latency = Cast(KT(f"{prefix}__latency_ms"), FloatField())
+    return queryset.filter(**{f"{prefix}__has_key": "latency_ms"}).aggregate(
+        requests=Count("pk"),
+        prompt_tokens=Sum(Cast(KT(f"{prefix}__usage__prompt_tokens"), IntegerField())),
+        completion_tokens=Sum(Cast(KT(f"{prefix}__usage__completion_tokens"), IntegerField())),
+        latency_ms=Sum(latency),
+    )
+
+
+def usage_totals(job) -> dict:
+    """Requests answered, tokens and mean latency over the job's pairs and rejected artifacts.
+
+    Duplicates keep no metadata, so their calls are not counted.
+    """
+    pairs = _totals(QAPair.objects.filter(job=job), "metadata")
+    rejected = _totals(RejectedArtifact.objects.filter(job=job), "payload__metadata")
+    requests = pairs["requests"] + rejected["requests"]
+    latency = (pairs["latency_ms"] or 0) + (rejected["latency_ms"] or 0)
+    return {
+        "requests": requests,
+        "prompt_tokens": (pairs["prompt_tokens"] or 0) + (rejected["prompt_tokens"] or 0),
+        "completion_tokens": (pairs["completion_tokens"] or 0) + (rejected["completion_tokens"] or 0),
+        "mean_latency_ms": round(latency / requests, 1) if requests else None,
+    }

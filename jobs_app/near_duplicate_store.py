@@ -1,0 +1,78 @@
+"""The database side of near-duplicate search for one job: stored LSH buckets and the signatures
+of the pairs they point to.
+
+A batch costs one indexed query for the pairs sharing any of its buckets and one for the text of
+those not seen before; nothing grows with the tenant's size except the candidates' number.
+"""
+
+import numpy as np
+from django.db.models import Q
+
+from qa_app.models import NearDuplicateBucket, QAPair
+from synthgov.bulk import insert_rows
+
+from .validation.near_duplicates import Match, MinHasher, record_text
+
+# Bound on the IN list of one bucket query (SQLite allows 32,766 parameters).
+BUCKETS_PER_QUERY = 10_000
+# Signatures kept in memory per job (512 bytes each at 128 permutations).
+CACHED_SIGNATURES = 20_000
+
+
+class NearDuplicateStore:
+    def __init__(self, job, hasher: MinHasher):
+        self.job = job
+        self.hasher = hasher
+        self._signatures: dict[int, np.ndarray] = {}
+
+    def matches(self, signatures: np.ndarray, buckets: np.ndarray) -> list[Match | None]:
+        """For each record, the most similar pair (the tenant's non-preview pairs and this job's own)
+        or earlier record of the batch, at or above the threshold."""
+        stored_by_bucket = self._pairs_by_bucket(np.unique(buckets).tolist())
+        candidates = {pair_id for pair_ids in stored_by_bucket.values() for pair_id in pair_ids}
+        return self.hasher.find_matches(
+            signatures, buckets, stored_by_bucket=stored_by_bucket, stored_signatures=self._load(candidates)
+        )
+
+    def remember(self, pair_ids: list[int], signatures: np.ndarray, buckets: np.ndarray) -> None:
+        """Store the buckets of newly inserted pairs (rows of `signatures` and `buckets`, in order)."""
+        tenant_id = self.job.tenant_id
+        has_content = self.hasher.has_content(signatures)
+        rows = (
+            (pair_id, tenant_id, bucket)
+            for pair_id, keys, content in zip(pair_ids, buckets.tolist(), has_content, strict=True)
+            if content
+            for bucket in keys
+        )
+        insert_rows(NearDuplicateBucket, ["pair_id", "tenant_id", "bucket"], rows)
+        for pair_id, signature in zip(pair_ids, signatures, strict=True):
+            self._cache(pair_id, signature)
+
+    def _pairs_by_bucket(self, keys: list[int]) -> dict[int, list[int]]:
+        by_bucket: dict[int, list[int]] = {}
+        for offset in range(0, len(keys), BUCKETS_PER_QUERY):
+            rows = NearDuplicateBucket.objects.filter(
+                tenant_id=self.job.tenant_id, bucket__in=keys[offset : offset + BUCKETS_PER_QUERY]
+            ).values_list("bucket", "pair_id")
+            for bucket, pair_id in rows:
+                by_bucket.setdefault(bucket, []).append(pair_id)
+        return by_bucket
+
+    def _load(self, pair_ids: set[int]) -> dict[int, np.ndarray]:
+        """Signatures of the candidates that count (non-preview, or this job's), from their current text."""
+        missing = [pair_id for pair_id in pair_ids if pair_id not in self._signatures]
+        if missing:
+            rows = list(
+                QAPair.objects.filter(pk__in=missing)
+                .filter(Q(is_preview=False) | Q(job=self.job))
+                .values_list("pk", "question", "answer", "context")
+            )
+            signatures = self.hasher.signatures([record_text(*texts) for _, *texts in rows])
+            for (pair_id, *_), signature in zip(rows, signatures, strict=True):
+                self._cache(pair_id, signature)
+        return {pair_id: self._signatures[pair_id] for pair_id in pair_ids if pair_id in self._signatures}
+
+    def _cache(self, pair_id: int, signature: np.ndarray) -> None:
+        if len(self._signatures) >= CACHED_SIGNATURES:
+            del self._signatures[next(iter(self._signatures))]
+        self._signatures[pair_id] = signature

@@ -1,0 +1,28 @@
+"""Completeness: the fields a pair needs are there, and the version's output_schema holds."""
+
+from jsonschema import Draft202012Validator
+
+RECORD_FIELDS = ("question", "answer", "context")
+REQUIRED_FIELDS = ("question", "answer")
+
+
+def reason(code: str, message: str) -> dict:
+    return {"code": code, "message": message}
+
+
+def completeness_reasons(record: dict, validator: Draft202012Validator, *, min_answer_chars: int = 1) -> list[dict]:
+    """Why the record cannot become a pair: empty required fields, a too short answer, schema violations.
+
+    Length bounds per field (minLength/maxLength) belong in the output_schema, where jsonschema
+    enforces them; `min_answer_chars` is the one bound that holds for every template.
+    """
+    reasons = [reason("empty_field", f"{name} is empty") for name in REQUIRED_FIELDS if not record[name].strip()]
+    answer_chars = len(record["answer"].strip())
+    if answer_chars and answer_chars < min_answer_chars:
+        reasons.append(
+            reason("too_short", f"answer has {answer_chars} character(s); at least {min_answer_chars} are needed")
+        )
+    for error in validator.iter_errors({name: record[name] for name in RECORD_FIELDS}):
+        where = "/".join(str(part) for part in error.absolute_path) or "record"
+        reasons.append(reason("schema", f"{where}: {error.message}"))
+    return reasons

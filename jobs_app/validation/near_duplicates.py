@@ -1,0 +1,116 @@
+"""Near-duplicates: MinHash signatures of word shingles, LSH band buckets, and similarity checks.
+
+A signature is `num_perm` 32-bit minima (datasketch MinHash, affine32 scheme); its LSH bands
+(b bands of r rows, chosen by datasketch for the threshold) are each reduced to one signed
+64-bit bucket key, which the database stores per pair and looks up by index. Candidates that
+share a bucket are then verified by the estimated Jaccard similarity of their signatures, so a
+bucket collision can cost time but never make a false flag.
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+# Pairs of words: question/answer texts are short, and with longer shingles one changed word
+# would move a 20-word text far below any useful threshold.
+SHINGLE_WORDS = 2
+# Fixed seeds: signatures and bucket keys must be the same in every process and every release.
+MINHASH_SEED = 1
+BUCKET_SEED = 20_240_601
+# A bucket shared by very many pairs (boilerplate) would make every record verify all of them.
+MAX_CANDIDATES_PER_RECORD = 50
+
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> list[bytes]:
+    """Overlapping runs of `size` normalised words (case-folded, punctuation dropped)."""
+    words = _WORD.findall(text.casefold())
+    if len(words) <= size:
+        return [" ".join(words).encode()] if words else []
+    return [" ".join(words[start : start + size]).encode() for start in range(len(words) - size + 1)]
+
+
+def record_text(question: str, answer: str, context: str) -> str:
+    return f"{question}\n{answer}\n{context}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """The most similar earlier content: a stored pair (`pair_id`) or an earlier record of the batch."""
+
+    similarity: float
+    pair_id: int | None = None
+    batch_position: int | None = None
+
+
+class MinHasher:
+    def __init__(self, *, num_perm: int, threshold: float):
+        self.num_perm = num_perm
+        self.threshold = threshold
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
+        generator = np.random.default_rng(BUCKET_SEED)
+        # Odd multipliers per band and row: a random linear hash of each band's values, in
+        # uint64 arithmetic where the wraparound is the modulo.
+        self._multipliers = generator.integers(1, 2**63, size=(self.bands, self.rows), dtype=np.uint64) | np.uint64(1)
+
+    def signatures(self, texts: list[str]) -> np.ndarray:
+        """One row of `num_perm` minima per text; a text without words gets the all-max row (no buckets)."""
+        sketches = MinHash.bulk([shingles(text) for text in texts], num_perm=self.num_perm, seed=MINHASH_SEED)
+        if not sketches:
+            return np.empty((0, self.num_perm), dtype=np.uint32)
+        return np.vstack([sketch.hashvalues for sketch in sketches])
+
+    def buckets(self, signatures: np.ndarray) -> np.ndarray:
+        """(n, bands) signed 64-bit bucket keys, ready for a BigIntegerField."""
+        banded = signatures[:, : self.bands * self.rows].astype(np.uint64).reshape(-1, self.bands, self.rows)
+        keys = (banded * self._multipliers).sum(axis=2, dtype=np.uint64)
+        return keys.view(np.int64)
+
+    @staticmethod
+    def has_content(signatures: np.ndarray) -> np.ndarray:
+        return signatures.min(axis=1) != np.iinfo(signatures.dtype).max
+
+    @staticmethod
+    def similarity(first: np.ndarray, second: np.ndarray) -> float:
+        return float(np.count_nonzero(first == second)) / len(first)
+
+    def find_matches(
+        self,
+        signatures: np.ndarray,
+        buckets: np.ndarray,
+        *,
+        stored_by_bucket: dict[int, list[int]],
+        stored_signatures: dict[int, np.ndarray],
+    ) -> list[Match | None]:
+        """For each record of a batch, the most similar stored pair or earlier batch record at or
+        above the threshold, or None."""
+        has_content = self.has_content(signatures)
+        batch_by_bucket: dict[int, list[int]] = {}
+        matches: list[Match | None] = []
+        for position, (signature, keys) in enumerate(zip(signatures, buckets.tolist(), strict=True)):
+            if not has_content[position]:
+                matches.append(None)
+                continue
+            stored_candidates: dict[int, None] = {}
+            batch_candidates: dict[int, None] = {}
+            for key in keys:
+                stored_candidates.update(dict.fromkeys(stored_by_bucket.get(key, ())))
+                batch_candidates.update(dict.fromkeys(batch_by_bucket.get(key, ())))
+            best = None
+            for pair_id in list(stored_candidates)[:MAX_CANDIDATES_PER_RECORD]:
+                if pair_id in stored_signatures:
+                    similarity = self.similarity(signature, stored_signatures[pair_id])
+                    if similarity >= self.threshold and (best is None or similarity > best.similarity):
+                        best = Match(similarity=similarity, pair_id=pair_id)
+            for earlier in list(batch_candidates)[:MAX_CANDIDATES_PER_RECORD]:
+                similarity = self.similarity(signature, signatures[earlier])
+                if similarity >= self.threshold and (best is None or similarity > best.similarity):
+                    best = Match(similarity=similarity, batch_position=earlier)
+            matches.append(best)
+            for key in keys:
+                batch_by_bucket.setdefault(key, []).append(position)
+        return matches

@@ -1,0 +1,96 @@
+from rest_framework import serializers
+
+from synthgov.api.serializers import Username
+
+from ..models import QAPair
+from ..services import REJECTION_NEEDS_REASON
+
+MAX_BULK_IDS = 10_000
+REASON_REQUIRED = {"required": REJECTION_NEEDS_REASON, "blank": REJECTION_NEEDS_REASON}
+
+
+class QAPairSerializer(serializers.ModelSerializer):
+    reviewed_by = Username()
+
+    class Meta:
+        model = QAPair
+        fields = [
+            "id",
+            "question",
+            "answer",
+            "context",
+            "metadata",
+            "tags",
+            "locale",
+            "tenant_id",
+            "source",
+            "content_hash",
+            "review_status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_reason",
+            "quality_score",
+            "scores",
+            "flags",
+            "job",
+            "template_version",
+            "record_index",
+            "lineage",
+            "is_preview",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "source",
+            "review_status",
+            "review_reason",
+            "reviewed_at",
+            "quality_score",
+            "scores",
+            "flags",
+            "job",
+            "template_version",
+            "record_index",
+            "lineage",
+            "is_preview",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A pair stays with its tenant: uniqueness and collections are per tenant.
+            fields["tenant_id"].read_only = True
+        return fields
+
+
+class ApproveSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(error_messages=REASON_REQUIRED, help_text="What the author should change.")
+
+
+class ReopenSerializer(ApproveSerializer):
+    pass
+
+
+class BulkReviewSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK_IDS)
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["decision"] == "reject" and not attrs["reason"]:
+            raise serializers.ValidationError({"reason": [REJECTION_NEEDS_REASON]})
+        known = set(QAPair.objects.filter(pk__in=attrs["ids"]).values_list("pk", flat=True))
+        unknown = sorted(set(attrs["ids"]) - known)
+        if unknown:
+            shown = ", ".join(f"#{pk}" for pk in unknown[:10]) + (" and more" if len(unknown) > 10 else "")
+            raise serializers.ValidationError({"ids": [f"No QA pairs with these ids: {shown}; nothing was decided."]})
+        return attrs
+
+
+class BulkReviewResultSerializer(serializers.Serializer):
+    decided = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Pairs that were no longer pending.")

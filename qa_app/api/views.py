@@ -1,0 +1,105 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from synthgov.api.pagination import IdCursorPagination
+from synthgov.api.permissions import ViewThenServices
+from synthgov.api.serializers import errors
+
+from .. import services
+from ..models import QAPair
+from .filters import QAPairFilter
+from .serializers import (
+    ApproveSerializer,
+    BulkReviewResultSerializer,
+    BulkReviewSerializer,
+    QAPairSerializer,
+    RejectSerializer,
+    ReopenSerializer,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Write a pair (source operator, pending review)", responses={201: QAPairSerializer, **errors(400, 403)}
+    ),
+    partial_update=extend_schema(
+        summary="Edit a pair's text; an approved pair goes back to review",
+        responses={200: QAPairSerializer, **errors(400, 403, 404)},
+    ),
+)
+class QAPairViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = QAPair.objects.select_related("reviewed_by")
+    serializer_class = QAPairSerializer
+    permission_classes = [ViewThenServices]
+    pagination_class = IdCursorPagination
+    filterset_class = QAPairFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.qa_pair_create(
+            pair=QAPair(**serializer.validated_data), acting_user=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        services.qa_pair_edit(pair=serializer.instance, acting_user=self.request.user, **serializer.validated_data)
+
+    def _decided(self, pair) -> Response:
+        return Response(QAPairSerializer(pair).data)
+
+    @extend_schema(
+        summary="Approve a pending pair",
+        request=ApproveSerializer,
+        responses={200: QAPairSerializer, **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def approve(self, request, pk=None):
+        options = ApproveSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        return self._decided(
+            services.qa_pair_approve(pair=self.get_object(), acting_user=request.user, **options.validated_data)
+        )
+
+    @extend_schema(
+        summary="Reject a pending pair, with a reason",
+        request=RejectSerializer,
+        responses={200: QAPairSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reject(self, request, pk=None):
+        options = RejectSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        return self._decided(
+            services.qa_pair_reject(pair=self.get_object(), acting_user=request.user, **options.validated_data)
+        )
+
+    @extend_schema(
+        summary="Send a decided pair back to review",
+        request=ReopenSerializer,
+        responses={200: QAPairSerializer, **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reopen(self, request, pk=None):
+        options = ReopenSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        return self._decided(
+            services.qa_pair_reopen(pair=self.get_object(), acting_user=request.user, **options.validated_data)
+        )
+
+    @extend_schema(
+        summary="Approve or reject many pairs; pairs no longer pending are skipped",
+        request=BulkReviewSerializer,
+        responses={200: BulkReviewResultSerializer, **errors(400, 403, 409)},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def review(self, request):
+        decision = BulkReviewSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        result = services.qa_pairs_review(
+            pairs=QAPair.objects.filter(pk__in=decision.validated_data["ids"]),
+            approve=decision.validated_data["decision"] == "approve",
+            acting_user=request.user,
+            reason=decision.validated_data["reason"],
+        )
+        return Response(BulkReviewResultSerializer(result).data, status=status.HTTP_200_OK)

@@ -1,0 +1,21 @@
+"""The v1 router: every resource of the API, each served by its app's viewset."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from collections_app.api.views import CollectionViewSet, ReleaseViewSet
+from jobs_app.api.views import JobViewSet
+from qa_app.api.views import QAPairViewSet
+from templates_app.api.views import ChapterViewSet, PromptTemplateViewSet, SubchapterViewSet, TemplateVersionViewSet
+
+router = DefaultRouter()
+router.register("chapters", ChapterViewSet)
+router.register("subchapters", SubchapterViewSet)
+router.register("templates", PromptTemplateViewSet)
+router.register("template-versions", TemplateVersionViewSet)
+router.register("jobs", JobViewSet)
+router.register("qa-pairs", QAPairViewSet)
+router.register("collections", CollectionViewSet)
+router.register("releases", ReleaseViewSet)
+
+urlpatterns = [path("", include(router.urls))]

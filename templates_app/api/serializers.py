@@ -1,0 +1,139 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from synthgov.api.serializers import Username, model_clean
+
+from ..checks import structure_problems
+from ..models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
+from ..rendering import TEMPLATE_FIELDS, TemplateRenderError, compile_field, make_environment
+from ..selectors import PREVIEW_MAX_RECORDS
+
+
+class ChapterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chapter
+        fields = ["id", "key", "title"]
+
+
+class SubchapterSerializer(serializers.ModelSerializer):
+    chapter_key = serializers.CharField(source="chapter.key", read_only=True)
+
+    class Meta:
+        model = Subchapter
+        fields = ["id", "chapter", "chapter_key", "key", "title"]
+
+
+class PromptTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PromptTemplate
+        fields = ["id", "key", "name", "chapter", "subchapter", "description", "created_at"]
+
+    def validate(self, attrs):
+        merged = {field: getattr(self.instance, field) for field in ("chapter", "subchapter")} if self.instance else {}
+        model_clean(PromptTemplate(**{**merged, **attrs}))
+        return attrs
+
+
+class TemplateVersionSerializer(serializers.ModelSerializer):
+    template_key = serializers.CharField(source="template.key", read_only=True)
+    author = Username()
+    published_by = Username()
+
+    class Meta:
+        model = TemplateVersion
+        fields = [
+            "id",
+            "template",
+            "template_key",
+            "version",
+            "status",
+            "is_current",
+            *CONTENT_FIELDS,
+            "pinned_includes",
+            "content_sha256",
+            "author",
+            "created_at",
+            "published_by",
+            "published_at",
+            "archived_at",
+        ]
+        read_only_fields = ["version", "status", "is_current", "pinned_includes", "content_sha256"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A version stays with its template; a new template starts with a new version.
+            fields["template"].read_only = True
+        return fields
+
+    def validate(self, attrs):
+        """The checks the admin form runs, each problem under the field it is about (syntax errors name the line)."""
+        version = (
+            TemplateVersion(**{name: getattr(self.instance, name) for name in CONTENT_FIELDS})
+            if self.instance
+            else TemplateVersion()
+        )
+        for name, value in attrs.items():
+            setattr(version, name, value)
+        problems: dict[str, list[str]] = {}
+        for problem in structure_problems(version):
+            field = next((name for name in CONTENT_FIELDS if problem.startswith(name)), "non_field_errors")
+            problems.setdefault(field, []).append(problem)
+        environment = make_environment()
+        for attribute in TEMPLATE_FIELDS.values():
+            try:
+                compile_field(environment, attribute, getattr(version, attribute))
+            except TemplateRenderError as exc:
+                problems.setdefault(exc.field, []).append(str(exc))
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+
+class PublishSerializer(serializers.Serializer):
+    keep_previous = serializers.BooleanField(
+        default=False, help_text="Keep the previous current version approved instead of archiving it."
+    )
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(default=0)
+    count = serializers.IntegerField(default=5, min_value=1, max_value=PREVIEW_MAX_RECORDS)
+    locale = serializers.CharField(default="en", max_length=35)
+    variables = serializers.DictField(
+        required=False,
+        help_text="A variables spec to try instead of the saved one (nothing is saved), "
+        'e.g. {"a": {"sampler": "int_range", "min": 1, "max": 9}}.',
+    )
+
+
+class PreviewRecordSerializer(serializers.Serializer):
+    record_index = serializers.IntegerField()
+    variables = serializers.DictField(help_text="The sampled variables that produced this record.")
+    rendered = serializers.DictField(
+        child=serializers.CharField(), allow_null=True, help_text="Field -> rendered text; null when the record failed."
+    )
+    error = serializers.CharField(allow_null=True, help_text="What failed, naming the field and line.")
+
+
+class CoverageRequestSerializer(serializers.Serializer):
+    record_count = serializers.IntegerField(min_value=1)
+
+    def validate_record_count(self, record_count: int) -> int:
+        maximum = settings.SYNTHGOV_MAX_RECORD_COUNT
+        if record_count > maximum:
+            raise serializers.ValidationError(f"A job has at most {maximum:,} records; got {record_count:,}.")
+        return record_count
+
+
+class CoverageSerializer(serializers.Serializer):
+    combinations = serializers.IntegerField(
+        allow_null=True, help_text="Distinct variable combinations; null: unbounded."
+    )
+    record_count = serializers.IntegerField()
+    covered_at_most = serializers.IntegerField()
+    expected_distinct = serializers.FloatField(allow_null=True)
+    unbounded = serializers.ListField(
+        child=serializers.CharField(), help_text="Variables that make the count unbounded."
+    )
+    exact = serializers.BooleanField(help_text="False when `combinations` is an upper bound.")

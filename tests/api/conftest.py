@@ -1,0 +1,32 @@
+import pytest
+from rest_framework.test import APIClient
+
+from qa_app.models import QAPair
+from tests.factories import QAPairFactory
+
+
+@pytest.fixture
+def api():
+    """An API client acting as the given user (None: anonymous)."""
+
+    def client(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client
+
+
+@pytest.fixture
+def api_client_user(make_user):
+    """A machine user in the `API clients` group, like a deployment would hand a token to."""
+    return make_user("api-client", "API clients")
+
+
+@pytest.fixture
+def approved_pairs(db):
+    def make(count: int, **fields) -> list[QAPair]:
+        return QAPairFactory.create_batch(count, review_status=QAPair.ReviewStatus.APPROVED, **fields)
+
+    return make

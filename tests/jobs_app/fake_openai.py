@@ -1,0 +1,146 @@
+"""An OpenAI-compatible chat-completions server on 127.0.0.1 for the backend tests.
+
+By default it answers every POST /v1/chat/completions deterministically from the request: the
+user message becomes the question and the sum of the integers in it the answer (the planted
+ground truth of the factory's sum template). Tests queue behaviours that the next requests take
+in turn (a raw reply, an error status, a stall); `fallback` is what it does once the queue is empty.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The deterministic answer to the request."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 200 whose message content is exactly this text."""
+
+    content: str
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class Error:
+    """An error status; the small Retry-After keeps the client's retries fast."""
+
+    status: int
+    message: str = "the fake server says no"
+    retry_after: str | None = "0.01"
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Sleep past the client's timeout, then answer (to a client that has gone)."""
+
+    seconds: float
+
+
+@dataclass
+class ReceivedRequest:
+    headers: dict  # names in lower case
+    body: dict
+
+
+@dataclass
+class FakeOpenAI:
+    behaviours: deque = field(default_factory=deque)
+    fallback: object = field(default_factory=Answer)
+    received: list[ReceivedRequest] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server.daemon_threads = True
+        # A stalled handler must not hold up the test's teardown.
+        self.server.block_on_close = False
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def script(self, *behaviours) -> None:
+        with self._lock:
+            self.behaviours.extend(behaviours)
+
+    def next_behaviour(self, request: ReceivedRequest):
+        with self._lock:
+            self.received.append(request)
+            return self.behaviours.popleft() if self.behaviours else self.fallback
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def deterministic_answer(body: dict) -> dict:
+    prompt = next(message["content"] for message in body["messages"] if message["role"] == "user")
+    return {"question": prompt, "answer": str(sum(int(number) for number in re.findall(r"\d+", prompt)))}
+
+
+def completion(body: dict, content: str, finish_reason: str = "stop") -> dict:
+    prompt_words = sum(len(message["content"].split()) for message in body["messages"])
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
+        "usage": {
+            "prompt_tokens": prompt_words,
+            "completion_tokens": len(content.split()),
+            "total_tokens": prompt_words + len(content.split()),
+        },
+    }
+
+
+def _handler_for(fake: FakeOpenAI):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path != "/v1/chat/completions":
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            behaviour = fake.next_behaviour(
+                ReceivedRequest({name.lower(): value for name, value in self.headers.items()}, body)
+            )
+            if isinstance(behaviour, Stall):
+                time.sleep(behaviour.seconds)
+                behaviour = Answer()
+            if isinstance(behaviour, Error):
+                headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
+                self._send(behaviour.status, {"error": {"message": behaviour.message}}, headers)
+            elif isinstance(behaviour, Reply):
+                self._send(200, completion(body, behaviour.content, behaviour.finish_reason))
+            else:
+                self._send(200, completion(body, json.dumps(deterministic_answer(body))))
+
+        def _send(self, status: int, payload: dict, headers: dict | None = None):
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # The client timed out and left; that is the point of a stall.
+
+        def log_message(self, format, *args):
+            pass
+
+    return Handler

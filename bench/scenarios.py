@@ -30,6 +30,7 @@ from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .results import Result
+from .sharded import generation_sharded
 
 GENERATION_RECORDS = 100_000
 REVIEW_PAIRS = 10_000
@@ -116,6 +117,8 @@ def _delete_job(job: GenerationJob) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM qa_app_qapair WHERE job_id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_rejectedartifact WHERE job_id = %s", [job.pk])
+        cursor.execute("DELETE FROM jobs_app_duplicaterecord WHERE job_id = %s", [job.pk])
+        cursor.execute("DELETE FROM jobs_app_jobshard WHERE job_id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_historicalgenerationjob WHERE id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_generationjob WHERE id = %s", [job.pk])
         cursor.execute("DELETE FROM django_q_task")
@@ -413,6 +416,7 @@ def review(n: int, repeat: int) -> list[Result]:
 
 SCENARIOS = {
     "generation": generation,
+    "generation_sharded": generation_sharded,
     "export": export,
     "admin": admin,
     "api": api,

@@ -1,5 +1,6 @@
 import os
 import re
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,7 +25,7 @@ from templates_app.models import TemplateVersion
 from . import services, services_artifacts
 from .generators import GENERATORS
 from .generators.template import TemplateGenerator
-from .models import DuplicateRecord, GenerationJob, GeneratorProfile, RejectedArtifact, TargetSurface
+from .models import DuplicateRecord, GenerationJob, GeneratorProfile, JobShard, RejectedArtifact, TargetSurface
 
 
 class JobTriggerForm(forms.Form):
@@ -60,15 +61,30 @@ class JobTriggerForm(forms.Form):
 
 
 def progress_bar(job: GenerationJob) -> str:
+    pace = ""
+    if job.status == GenerationJob.Status.RUNNING and job.records_per_second:
+        pace = f" · {job.records_per_second:,.0f} rec/s · ETA {timedelta(seconds=round(job.eta_seconds))}"
     return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress> {}% · {}/{}</span>',
+        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress> {}% · {}/{}{}</span>',
         "data-job-running" if not job.is_finished else "",
         job.processed_records,
         job.record_count,
         job.progress_percent,
-        job.processed_records,
-        job.record_count,
+        f"{job.processed_records:,}",
+        f"{job.record_count:,}",
+        pace,
     )
+
+
+class JobShardInline(admin.TabularInline):
+    model = JobShard
+    fields = ["index", "start", "stop", "status", "processed_records", "attempts", "heartbeat_at", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(GenerationJob)
@@ -91,6 +107,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     readonly_fields = ["progress", "rejected_link", "duplicates_link"]
     actions = ["cancel_selected"]
     object_actions = {"cancel": "Cancel job"}
+    inlines = [JobShardInline]
     fieldsets = [
         (
             "Result",

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -92,6 +93,19 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def records_per_second(self) -> float | None:
+        """Mean rate since the job started (a resumed job's pause included), for the progress bar."""
+        if not self.started_at or not self.processed_records:
+            return None
+        elapsed = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+        return self.processed_records / elapsed if elapsed > 0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.records_per_second
+        return (self.record_count - self.processed_records) / rate if rate else None
 
     @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
     def start(self, *, at) -> None:

@@ -118,11 +118,6 @@ def previous_version(version) -> TemplateVersion | None:
     )
 
 
-def current_version(template_id: int) -> TemplateVersion | None:
-    """The template's current approved version, the one new jobs use by default."""
-    return TemplateVersion.objects.filter(template_id=template_id, is_current=True).select_related("template").first()
-
-
 def jobs_using(version) -> QuerySet:
     """The generation jobs that ran from this version, newest first."""
     return GenerationJob.objects.filter(template_version=version).select_related("created_by").order_by("-created_at")

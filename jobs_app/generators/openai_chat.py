@@ -18,7 +18,8 @@ from ..models import GeneratorProfile
 from .base import BackendUnavailable, Generated, Generator, reason
 from .rate import limiter_for
 
-CONFIG_OVERRIDES = {"temperature": (0.0, 2.0), "max_tokens": (1, 1_000_000)}
+# Per-job overrides of the profile: (accepted types, lowest, highest).
+CONFIG_OVERRIDES = {"temperature": (int | float, 0, 2), "max_tokens": (int, 1, 1_000_000)}
 SCHEMA_INSTRUCTION = "Reply with one JSON object, and nothing else, that matches this JSON Schema:\n"
 # Status codes the SDK retries; any other error status is permanent and is not retried.
 RETRIED_STATUSES = {408, 409, 429}
@@ -65,15 +66,16 @@ class OpenAIChatGenerator(Generator):
         unknown = sorted(set(config) - {"profile", *CONFIG_OVERRIDES})
         if unknown:
             problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: profile, {', '.join(CONFIG_OVERRIDES)}")
-        for key, (low, high) in CONFIG_OVERRIDES.items():
+        for key, (types, low, high) in CONFIG_OVERRIDES.items():
             value = config.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-                problems.append(f"{key} must be a number; got {value!r}")
-            elif value is not None and not low <= value <= high:
-                problems.append(f"{key} must be between {low:g} and {high:g}; got {value!r}")
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, types) or not low <= value <= high:
+                kind = "a whole number" if types is int else "a number"
+                problems.append(f"{key} must be {kind} from {low} to {high}; got {value!r}")
         name = config.get("profile")
         if not name:
-            problems.append("the openai generator needs a profile: {'profile': '<generator profile name>'}")
+            problems.append('the openai generator needs a profile: {"profile": "<generator profile name>"}')
         else:
             profile = GeneratorProfile.objects.filter(name=str(name)).first()
             if profile is None:

@@ -30,6 +30,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='nearduplicatebucket',
-            index=models.Index(fields=['tenant_id', 'bucket', 'pair'], name='near_duplicate_bucket_lookup'),
+            index=models.Index(fields=['bucket', 'tenant_id', 'pair'], name='near_duplicate_bucket_lookup'),
         ),
     ]

@@ -9,9 +9,22 @@ that the caller may see the model.
 from rest_framework.permissions import DjangoModelPermissions
 
 VIEW = ["%(app_label)s.view_%(model_name)s"]
+MISSING_PERMISSION = "This needs the {permissions} permission; ask an administrator to grant it to your user or group."
 
 
-class ModelPermissions(DjangoModelPermissions):
+class _NamesWhatIsMissing(DjangoModelPermissions):
+    """Refusals say which permission is missing, so the caller knows what to ask for."""
+
+    def has_permission(self, request, view):
+        allowed = super().has_permission(request, view)
+        if not allowed and request.user and request.user.is_authenticated:
+            needed = self.get_required_permissions(request.method, self._queryset(view).model)
+            missing = [f"'{permission}'" for permission in needed if not request.user.has_perm(permission)]
+            self.message = MISSING_PERMISSION.format(permissions=" and ".join(missing))
+        return allowed
+
+
+class ModelPermissions(_NamesWhatIsMissing):
     """Reads need the view permission; writes need add, change or delete."""
 
     perms_map = {
@@ -22,13 +35,13 @@ class ModelPermissions(DjangoModelPermissions):
     }
 
 
-class ViewThenServices(DjangoModelPermissions):
+class ViewThenServices(_NamesWhatIsMissing):
     """Every request needs the view permission; what a write needs beyond it, its service decides."""
 
     perms_map = dict.fromkeys(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"], VIEW)
 
 
-def can_view(model) -> type[DjangoModelPermissions]:
+def can_view(model) -> type[ViewThenServices]:
     """ViewThenServices for another model than the view's own (a nested list such as a job's rejected records)."""
 
     class CanView(ViewThenServices):

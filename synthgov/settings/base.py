@@ -152,8 +152,10 @@ SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS"
 SYNTHGOV_FOUR_EYES = os.environ.get("SYNTHGOV_FOUR_EYES", "1") == "1"
 # Largest rendered field, in characters; a careless template cannot fill memory.
 SYNTHGOV_MAX_RENDERED_CHARS = 64 * 1024
-# The secure template profile: only whitelisted filters and tests, no import, include, extends,
-# macro or call, read-only lists and dicts, and a bounded syntax tree (templates_app/rendering).
+# The secure template profile: only whitelisted filters and tests, no import, macro or call,
+# read-only lists and dicts, and a bounded syntax tree (templates_app/rendering). include/extends by
+# template key are allowed; the node and depth bounds apply to each referenced template and to the
+# composition as a whole.
 SYNTHGOV_TEMPLATE_SECURE_PROFILE = True
 SYNTHGOV_TEMPLATE_MAX_NODES = 2000
 SYNTHGOV_TEMPLATE_MAX_DEPTH = 20

@@ -12,7 +12,7 @@ from django.conf import settings
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 
 from .bounds import MAX_FORMAT_WIDTH, MAX_POWER_BITS, MAX_SEQUENCE_PRODUCT
-from .composition import Composition, CompositionLoader, FieldCompositionErrors
+from .composition import FIELD_ATTRIBUTES, Composition, CompositionLoader, FieldCompositionErrors
 from .profile import ALLOWED_FILTERS, ALLOWED_TESTS, SecureProfile
 from .sandbox import BoundedSandbox
 
@@ -34,13 +34,8 @@ __all__ = [
 ]
 
 RECORD_FIELDS = ("question", "answer", "context")
-TEMPLATE_FIELDS = {
-    "system_prompt": "system_prompt",
-    "prompt": "prompt",
-    "question": "question_template",
-    "answer": "answer_template",
-    "context": "context_template",
-}
+# Rendered field name -> the version's attribute holding its template.
+TEMPLATE_FIELDS = FIELD_ATTRIBUTES
 _RENDER_ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, RecursionError, MemoryError)
 
 

@@ -117,7 +117,7 @@ def _measure(template: nodes.Template, parent: str) -> _Part:
 
 @dataclass
 class Composition:
-    """The resolved references of one version: the versions used, by key, and their compiled sources."""
+    """The resolved references of one version: the version used for each key reached."""
 
     versions: dict = field(default_factory=dict)
     # Each referenced `key:attribute`, with the root field (and its line) it was first reached from.
@@ -127,12 +127,13 @@ class Composition:
 def resolve_composition(environment, root_key: str, root, lookup: Callable[[str], object]) -> Composition:
     """Walk every reference from the root version's fields, resolving each key once with `lookup`.
 
-    Raises CompositionError(message, lineno) for the root field the problem was reached from; the
-    caller names that field. `lookup(key)` returns a version or raises CompositionError naming the key.
+    Raises FieldCompositionErrors: for each root field, the first problem reached from it, with the
+    line of the field's reference it came through. `lookup(key)` returns a version or raises
+    CompositionError naming the key.
     """
     composition = Composition()
     problems = {}
-    for attribute in _ATTRIBUTES:
+    for attribute in FIELD_ATTRIBUTES.values():
         try:
             _resolve_field(environment, root_key, root, attribute, lookup, composition)
         except CompositionError as exc:

@@ -125,6 +125,18 @@ def test_preview_refuses_more_than_fifty_records(draft_version):
     assert refused.value.field == "count"
 
 
+def test_preview_shows_the_form_error_for_too_many_records(admin_client, draft_version):
+    response = admin_client.get(page_url(draft_version, "preview"), {"seed": 0, "count": 99, "locale": "en"})
+
+    assert response.status_code == 200
+    assert response.context["records"] == []
+    assert response.context["form"].errors["count"]
+
+
+def test_preview_of_an_unknown_version_is_not_found(admin_client):
+    assert admin_client.get(reverse("admin:templates_app_templateversion_preview", args=[999999])).status_code == 404
+
+
 def test_preview_needs_the_view_permission(client, nobody, draft_version):
     client.force_login(nobody)
 

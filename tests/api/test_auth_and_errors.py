@@ -45,13 +45,17 @@ def test_reading_needs_the_models_view_permission(api, nobody):
     response = api(nobody).get(CHAPTERS)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You do not have permission to perform this action."}
+    assert response.json() == {
+        "detail": "This needs the 'templates_app.view_chapter' permission; "
+        "ask an administrator to grant it to your user or group."
+    }
 
 
 def test_writing_plain_resources_needs_the_models_add_permission(api, api_client_user):
     response = api(api_client_user).post(CHAPTERS, {"key": "algebra", "title": "Algebra"}, format="json")
 
     assert response.status_code == 403
+    assert response.json()["detail"].startswith("This needs the 'templates_app.add_chapter' permission;")
 
 
 def test_an_unknown_id_answers_404(api, api_client_user):

@@ -1,6 +1,7 @@
 """jobs: idempotent triggering, the result contract, cancel, and the rejected records."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from jobs_app.models import GenerationJob, RejectedArtifact
 from jobs_app.services import JobRequest, job_trigger
@@ -250,7 +251,25 @@ def test_rejected_lists_the_jobs_rejected_records_page_by_page(api, operator, pe
     assert second["next"] is None
 
 
-def test_rejected_needs_the_view_permission_of_rejected_records(api, reviewer, pending_job):
-    response = api(reviewer).get(f"{JOBS}{pending_job.pk}/rejected/")
+def test_rejected_needs_the_view_permission_of_rejected_records(api, nobody, pending_job):
+    nobody.user_permissions.add(Permission.objects.get(codename="view_generationjob"))
+
+    response = api(nobody).get(f"{JOBS}{pending_job.pk}/rejected/")
 
     assert response.status_code == 403
+    assert response.json()["detail"].startswith("This needs the 'jobs_app.view_rejectedartifact' permission;")
+
+
+def test_a_triggered_job_runs_and_its_pairs_are_listed_by_job(
+    api, operator, contract, django_capture_on_commit_callbacks
+):
+    client = api(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = client.post(JOBS, contract(record_count=5), format="json").json()["job_id"]
+
+    job = client.get(f"{JOBS}{job_id}/").json()
+    pairs = client.get("/api/v1/qa-pairs/", {"job": job_id}).json()["results"]
+
+    assert (job["status"], job["progress"]) == ("succeeded", {"done": 5, "total": 5})
+    assert len(pairs) == job["accepted_records"] > 0
+    assert {pair["lineage"]["seed"] for pair in pairs} == {1}

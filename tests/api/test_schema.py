@@ -1,3 +1,4 @@
+import pytest
 from drf_spectacular.validation import validate_schema
 
 
@@ -16,3 +17,40 @@ def test_the_docs_page_is_served_with_local_assets(client, db):
 
     assert response.status_code == 200
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "chapters/",
+        "subchapters/",
+        "templates/",
+        "template-versions/",
+        "jobs/",
+        "qa-pairs/",
+        "collections/",
+        "releases/",
+    ],
+)
+def test_the_browsable_api_renders_every_list(client, superuser_factory, path):
+    client.force_login(superuser_factory())
+
+    response = client.get(f"/api/v1/{path}", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+
+
+def test_the_browsable_api_renders_detail_pages_with_their_forms(client, superuser_factory, approved_version, run_job):
+    job = run_job(approved_version, record_count=3)
+    pair = job.qa_pairs.first()
+    client.force_login(superuser_factory())
+
+    for path in [
+        f"template-versions/{approved_version.pk}/",
+        f"templates/{approved_version.template.pk}/",
+        f"jobs/{job.pk}/",
+        f"jobs/{job.pk}/rejected/",
+        f"qa-pairs/{pair.pk}/",
+    ]:
+        assert client.get(f"/api/v1/{path}", HTTP_ACCEPT="text/html").status_code == 200, path

@@ -6,9 +6,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from jobs_app.generators import rate
+from jobs_app.generators.openai_chat import OpenAIChatGenerator
 from jobs_app.models import GenerationJob, GeneratorProfile, RejectedArtifact
 from jobs_app.services import job_trigger
 from qa_app.models import QAPair
@@ -236,7 +238,8 @@ def test_connection_refused_fails_the_job_readably(run_openai, profile):
     [
         ({"profile": "nowhere"}, "no generator profile named 'nowhere'; profiles: local"),
         ({}, "the openai generator needs a profile"),
-        ({"profile": "local", "temperature": 7}, "temperature must be between 0 and 2; got 7"),
+        ({"profile": "local", "temperature": 7}, "temperature must be a number from 0 to 2; got 7"),
+        ({"profile": "local", "max_tokens": 2.5}, "max_tokens must be a whole number from 1 to 1000000; got 2.5"),
         ({"profile": "local", "seed": 1}, "unknown key(s) seed"),
     ],
 )
@@ -407,3 +410,41 @@ def test_profile_admin_refuses_a_key_pasted_where_the_variable_name_goes(client,
     assert response.status_code == 200
     assert "never the key itself" in response.content.decode()
     assert not GeneratorProfile.objects.filter(name="pasted").exists()
+
+
+def test_requests_are_sent_outside_the_batch_transaction(run_openai, monkeypatch):
+    baseline = len(connection.atomic_blocks)
+    depths = []
+    send = OpenAIChatGenerator.generate_many
+
+    def generate_many_recording_the_depth(self, items):
+        depths.append(len(connection.atomic_blocks))
+        return send(self, items)
+
+    monkeypatch.setattr(OpenAIChatGenerator, "generate_many", generate_many_recording_the_depth)
+
+    run_openai(record_count=10)
+
+    assert depths == [baseline, baseline]
+
+
+def test_a_key_variable_missing_where_the_job_runs_fails_the_job_readably(
+    job_request, operator, llm_version, profile, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setenv(KEY_VARIABLE, SECRET)
+    profile.api_key_env = KEY_VARIABLE
+    profile.save()
+    request = job_request(template_version=llm_version, generator="openai", generator_config={"profile": "local"})
+    with django_capture_on_commit_callbacks() as queued:
+        job, _ = job_trigger(request=request, acting_user=operator)
+    monkeypatch.delenv(KEY_VARIABLE)
+
+    for run in queued:
+        run()
+
+    job.refresh_from_db()
+    assert job.status == GenerationJob.Status.FAILED
+    assert job.error == (
+        f"BackendUnavailable: openai profile 'local': environment variable {KEY_VARIABLE} "
+        "(the API key of profile 'local') is not set where the job runs"
+    )

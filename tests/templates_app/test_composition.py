@@ -1,11 +1,14 @@
 """Composition: `{% include %}` / `{% extends %}` by template key, resolved, checked and pinned."""
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from django.urls import reverse
 
 from synthgov.errors import InvalidInput
 from templates_app.composition import NOT_APPROVED, UNKNOWN_TEMPLATE
+from templates_app.files import export_templates, import_templates, read_documents
 from templates_app.models import PromptTemplate, TemplateVersion
 from templates_app.rendering import CompiledVersion, TemplateRenderError
 from templates_app.rendering.composition import COMPOSED_TOO_LARGE, COMPUTED_REFERENCE, REFERENCE_CYCLE
@@ -306,3 +309,52 @@ def test_the_job_lineage_carries_the_pinned_includes(published, draft, approver,
 
     assert job.lineage["pinned_includes"] == version.pinned_includes
     assert set(job.lineage["pinned_includes"]) == {"preamble"}
+
+
+def test_an_export_of_a_composed_version_imports_back_unchanged(published, draft, approver, author, tmp_path):
+    published("preamble", question_template="Preamble.")
+    version = draft(question_template='{% include "preamble" %} {{ a }} {{ b }}')
+    template_version_publish(version=version, acting_user=approver)
+    export_templates(tmp_path)
+
+    result = import_templates(read_documents(tmp_path), acting_user=author)
+
+    assert (result.drafts_created, result.drafts_updated) == ([], [])
+    document = yaml.safe_load((tmp_path / f"{version.template.key}.yaml").read_text())
+    assert document["versions"][0]["pinned_includes"] == version.pinned_includes
+
+
+def test_templates_that_include_each_other_import_as_drafts_into_an_empty_database(
+    published, draft, approver, author, tmp_path
+):
+    published("preamble", question_template="Preamble.")
+    version = draft(question_template='{% include "preamble" %} {{ a }} {{ b }}')
+    template_version_publish(version=version, acting_user=approver)
+    export_templates(tmp_path)
+    TemplateVersion.objects.all().delete()
+    PromptTemplate.objects.all().delete()
+
+    import_templates(read_documents(tmp_path), acting_user=author)
+
+    imported = TemplateVersion.objects.get(template__key=version.template.key)
+    assert (imported.status, imported.question_template) == ("draft", version.question_template)
+    assert imported.pinned_includes == {}
+
+
+def test_the_admin_form_shows_an_unknown_reference_as_a_form_error(client, author, approved_version):
+    client.force_login(author)
+    form = {
+        "template": approved_version.template.pk,
+        "question_template": 'Q {{ a }}\n{% include "missing" %}',
+        "answer_template": "{{ a }}",
+        "variables": '{"a": {"sampler": "int_range", "min": 1, "max": 5}}',
+        "output_schema": "{}",
+        "exemplars": "[]",
+    }
+
+    response = client.post(reverse("admin:templates_app_templateversion_add"), form)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert "question_template, line 2: " + UNKNOWN_TEMPLATE.format(key="missing") in errors
+    assert TemplateVersion.objects.count() == 1

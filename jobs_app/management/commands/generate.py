@@ -75,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(f"No template with key {template_key!r}.")
         version = versions.filter(version=revision).first() if revision else versions.filter(is_current=True).first()
         if version is None:
-            wanted = f"version {revision}" if revision else "a current approved version"
+            wanted = f"version {revision}" if revision else "current approved version"
             raise CommandError(f"Template {template_key!r} has no {wanted}; pass --revision N.")
         return version
 

@@ -1,0 +1,54 @@
+"""`manage.py generate`: trigger a job from the shell and follow it to the end."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from jobs_app.models import GenerationJob
+
+
+def generate(*args, **options) -> str:
+    out = StringIO()
+    call_command("generate", *args, stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generate_runs_a_job_on_the_current_version_and_reports_its_outcome(approved_version, operator):
+    output = generate(approved_version.template.key, records=30, user=operator.username, inline=True)
+
+    job = GenerationJob.objects.get()
+    assert job.template_version == approved_version
+    assert job.status == GenerationJob.Status.SUCCEEDED
+    assert f"Job {job.pk} succeeded: {job.accepted_records} accepted" in output
+
+
+def test_generate_without_follow_only_triggers(approved_version, operator):
+    output = generate(approved_version.template.key, records=30, user=operator.username, no_follow=True)
+
+    job = GenerationJob.objects.get()
+    assert output.strip() == f"Job {job.pk} created."
+    assert job.status == GenerationJob.Status.PENDING
+
+
+def test_generate_refuses_an_unknown_template(operator):
+    with pytest.raises(CommandError, match="No template with key 'nope'"):
+        generate("nope", records=10, user=operator.username)
+
+
+def test_generate_refuses_a_template_without_a_current_version(draft_version, operator):
+    with pytest.raises(CommandError, match="has no current approved version; pass --revision N"):
+        generate(draft_version.template.key, records=10, user=operator.username)
+
+
+def test_generate_reports_a_refused_request_in_one_line(approved_version, operator):
+    with pytest.raises(CommandError, match="^locale must be a BCP 47 language tag"):
+        generate(approved_version.template.key, records=10, user=operator.username, locale="klingon")
+
+    assert not GenerationJob.objects.exists()
+
+
+def test_generate_refuses_a_user_without_the_trigger_permission(approved_version, nobody):
+    with pytest.raises(CommandError, match="needs the 'trigger generation job' permission"):
+        generate(approved_version.template.key, records=10, user=nobody.username)

@@ -15,13 +15,14 @@ class SamplingContext:
 
     @classmethod
     def for_version(cls, version, *, locale: str = DEFAULT_LOCALE, subchapter_key: str = "") -> "SamplingContext":
-        """`subchapter_key` narrows the `subchapter` sampler to one subchapter (a job that names one)."""
+        """`subchapter_key`: a job on a chapter-level template that names one subchapter narrows the
+        `subchapter` sampler to it; a template of its own subchapter cycles through its whole chapter."""
         exemplars = version.exemplars
         if not isinstance(exemplars, list) or not all(isinstance(exemplar, dict) for exemplar in exemplars):
             exemplars = None
         subchapter_keys = None
         # Only specs that use the taxonomy pay for the query.
-        if _uses_sampler(version.variables, "subchapter") and subchapter_key:
+        if _uses_sampler(version.variables, "subchapter") and subchapter_key and not version.template.subchapter_id:
             subchapter_keys = (subchapter_key,)
         elif _uses_sampler(version.variables, "subchapter"):
             subchapters = version.template.chapter.subchapters.order_by("key")

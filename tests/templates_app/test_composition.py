@@ -358,3 +358,16 @@ def test_the_admin_form_shows_an_unknown_reference_as_a_form_error(client, autho
     errors = response.context["adminform"].form.non_field_errors()
     assert "question_template, line 2: " + UNKNOWN_TEMPLATE.format(key="missing") in errors
     assert TemplateVersion.objects.count() == 1
+
+
+def test_referenced_content_is_compiled_under_the_same_profile(published, draft, settings):
+    settings.SYNTHGOV_TEMPLATE_SECURE_PROFILE = False
+    published("loose", question_template="{{ a | pprint }}")
+    settings.SYNTHGOV_TEMPLATE_SECURE_PROFILE = True
+
+    version = draft(question_template='Intro\n{% include "loose" %}')
+
+    assert str(_compile_error(version)) == (
+        "question_template, line 2: in 'loose:question_template', line 1: "
+        "the filter 'pprint' is not allowed in templates"
+    )

@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from synthgov.errors import TransitionRefused
 from templates_app.models import TemplateVersion
 from templates_app.services import (
     template_version_archive,
@@ -94,3 +95,13 @@ def test_archiving_a_version_that_is_not_current_changes_nothing_else(approved_v
 def test_a_draft_is_never_current(draft_version):
     assert not draft_version.is_current
     assert draft_version.template.current_version is None
+
+
+def test_publish_refuses_a_stale_copy_of_a_version_already_published(draft_version, approver, make_user):
+    stale_copy = TemplateVersion.objects.get(pk=draft_version.pk)
+    template_version_publish(version=draft_version, acting_user=approver)
+
+    with pytest.raises(TransitionRefused, match="is approved"):
+        template_version_publish(version=stale_copy, acting_user=make_user("second_approver", "Approvers"))
+
+    assert _stored(draft_version).published_by == approver

@@ -35,6 +35,21 @@ def test_a_job_covers_every_subchapter_of_the_templates_chapter_in_key_order(ver
     assert topics == ["addition", "multiplication", "subtraction"] * 2
 
 
+def test_a_job_naming_a_subchapter_of_a_chapter_level_template_samples_only_that_one(version_with, run_job):
+    version = version_with("{{ topic }}: what is {{ a }} plus {{ b }}?", topic={"sampler": "subchapter"})
+    template = version.template
+    chapter = template.chapter
+    SubchapterFactory(chapter=chapter, key="subtraction")
+    template.subchapter = None
+    template.save()
+
+    job = run_job(version, production=False, record_count=4, subchapter_key="subtraction")
+
+    topics = {pair.lineage["variables"]["topic"] for pair in QAPair.objects.filter(job=job)}
+    assert topics == {"subtraction"}
+    assert job.lineage["subchapter"] == "subtraction"
+
+
 def test_a_job_samples_person_names_in_its_locale(version_with, run_job):
     version = version_with("{{ customer }} asks: what is {{ a }} plus {{ b }}?", customer={"sampler": "person"})
 
@@ -91,10 +106,11 @@ def test_a_record_past_the_end_of_an_in_order_list_is_kept_as_a_rejected_artifac
 def test_a_job_in_a_locale_faker_does_not_know_fails_saying_so(version_with, run_job):
     version = version_with("{{ customer }}: what is {{ a }} plus {{ b }}?", customer={"sampler": "person"})
 
-    job = run_job(version, production=False, locale="xx", record_count=2)
+    # A valid BCP 47 tag (Hawaiian) that Faker has no data for.
+    job = run_job(version, production=False, locale="haw", record_count=2)
 
     assert job.status == GenerationJob.Status.FAILED
-    assert "customer: Faker has no locale for 'xx'" in job.error
+    assert "customer: Faker has no locale for 'haw'" in job.error
     assert not QAPair.objects.filter(job=job).exists()
 
 

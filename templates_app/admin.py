@@ -93,8 +93,8 @@ class TemplateVersionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         version = self.instance
-        for name in CONTENT_FIELDS:
-            if name in cleaned:
+        for name in ("template", *CONTENT_FIELDS):
+            if cleaned.get(name) is not None:
                 setattr(version, name, cleaned[name])
         for problem in structure_problems(version) + compile_problems(version):
             self.add_error(None, problem)

@@ -19,10 +19,15 @@ def _next_version_number(template) -> int:
     return (latest or 0) + 1
 
 
-def _lock_versions(template) -> list[TemplateVersion]:
+def _lock_versions(version: TemplateVersion) -> list[TemplateVersion]:
     """The template's versions, locked until the transaction ends: publish and archive decide which
     one is current from them, and two at once must not both make theirs current."""
-    return list(TemplateVersion.objects.select_for_update().filter(template=template).order_by("version"))
+    locked = list(TemplateVersion.objects.select_for_update().filter(template=version.template).order_by("version"))
+    stored = next((candidate for candidate in locked if candidate.pk == version.pk), None)
+    if stored is not None and stored.status != version.status:
+        # Someone else published or archived it while this request waited for the lock.
+        version.refresh_from_db(fields=["status"])
+    return locked
 
 
 @transaction.atomic
@@ -64,11 +69,7 @@ def template_version_publish(*, version: TemplateVersion, acting_user, keep_prev
     current). What the draft includes or extends is pinned: the current approved versions now,
     checked by rendering, and used by this version from then on.
     """
-    locked = _lock_versions(version.template)
-    stored = next((candidate for candidate in locked if candidate.pk == version.pk), None)
-    if stored is not None and stored.status != version.status:
-        # Someone else published or archived it while this request waited for the lock.
-        version.refresh_from_db(fields=["status"])
+    locked = _lock_versions(version)
     if not can_proceed(version.publish):
         raise TransitionRefused(
             f"Only a draft can be published; version {version.version} of '{version.template.key}' is {version.status}."
@@ -102,7 +103,7 @@ def template_version_publish(*, version: TemplateVersion, acting_user, keep_prev
 def template_version_archive(*, version: TemplateVersion, acting_user) -> TemplateVersion:
     """Retire a version. Archiving the current one makes the latest remaining approved version (if
     any) current, so that drafts including this template keep resolving."""
-    locked = _lock_versions(version.template)
+    locked = _lock_versions(version)
     if not can_proceed(version.archive):
         raise TransitionRefused(f"Version {version.version} of '{version.template.key}' is already archived.")
     if not has_transition_perm(version.archive, acting_user):

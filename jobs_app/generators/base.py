@@ -39,6 +39,11 @@ class Generator:
         self.version = version
         self.config = config
 
+    def batch_size(self, default: int) -> int:
+        """Records per committed batch. A batch is also the heartbeat interval, so a slow backend
+        keeps it small enough to report well within SYNTHGOV_SHARD_STALE_SECONDS."""
+        return default
+
     @classmethod
     def config_problems(cls, config: dict, version=None) -> list[str]:
         """What is wrong with a job's generator_config for this backend, checked at trigger time."""

@@ -53,6 +53,9 @@ def parse_reply(content: str | None) -> tuple[dict | None, str]:
     return reply, ""
 
 
+LLM_ROUNDS_PER_BATCH = 4
+
+
 class OpenAIChatGenerator(Generator):
     """Sends the rendered system prompt and prompt of each record, asks for JSON matching output_schema."""
 
@@ -111,6 +114,11 @@ class OpenAIChatGenerator(Generator):
             self.schema_instruction = SCHEMA_INSTRUCTION + json.dumps(schema)
         self.limiter = limiter_for(profile.name, profile.requests_per_minute) if profile.requests_per_minute else None
         self.endpoint = profile.base_url.rstrip("/") + "/chat/completions"
+
+    def batch_size(self, default: int) -> int:
+        # A few rounds of concurrent requests per batch: each batch commits and beats the heartbeat,
+        # so a shard of a slow model neither looks dead nor loses minutes of paid replies on a crash.
+        return min(default, self.profile.concurrency * LLM_ROUNDS_PER_BATCH)
 
     def generate_many(self, items: list[tuple[int, dict]]) -> list[Generated]:
         if not items:

@@ -1,11 +1,12 @@
+import re
+
 from django.conf import settings
 from rest_framework import serializers
 
 from synthgov.api.serializers import Username, model_clean
 
-from ..checks import structure_problems
+from ..checks import compile_problems, structure_problems
 from ..models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
-from ..rendering import TEMPLATE_FIELDS, TemplateRenderError, compile_field, make_environment
 from ..selectors import PREVIEW_MAX_RECORDS
 
 
@@ -76,15 +77,11 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
         for name, value in attrs.items():
             setattr(version, name, value)
         problems: dict[str, list[str]] = {}
-        for problem in structure_problems(version):
-            field = next((name for name in CONTENT_FIELDS if problem.startswith(name)), "non_field_errors")
+        for problem in structure_problems(version) + compile_problems(version):
+            # Each problem starts with the field it is about ("answer_template, line 2: ...").
+            named = re.match(r"\w+", problem)
+            field = named.group() if named and named.group() in CONTENT_FIELDS else "non_field_errors"
             problems.setdefault(field, []).append(problem)
-        environment = make_environment()
-        for attribute in TEMPLATE_FIELDS.values():
-            try:
-                compile_field(environment, attribute, getattr(version, attribute))
-            except TemplateRenderError as exc:
-                problems.setdefault(exc.field, []).append(str(exc))
         if problems:
             raise serializers.ValidationError(problems)
         return attrs

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from jobs_app.generators import rate
-from jobs_app.generators.openai_chat import OpenAIChatGenerator
+from jobs_app.generators.openai_chat import LLM_ROUNDS_PER_BATCH, OpenAIChatGenerator
 from jobs_app.models import GenerationJob, GeneratorProfile, RejectedArtifact
 from jobs_app.services import job_trigger
 from qa_app.models import QAPair
@@ -448,3 +448,15 @@ def test_a_key_variable_missing_where_the_job_runs_fails_the_job_readably(
         f"BackendUnavailable: openai profile 'local': environment variable {KEY_VARIABLE} "
         "(the API key of profile 'local') is not set where the job runs"
     )
+
+
+def test_an_llm_job_commits_every_few_rounds_of_concurrent_requests(run_openai, fake_openai, profile, settings):
+    # Each committed batch is also a heartbeat: a slow model's shard must not look dead.
+    settings.SYNTHGOV_GENERATION_BATCH_SIZE = 500
+    fake_openai.script(*[Answer()] * (profile.concurrency * LLM_ROUNDS_PER_BATCH))
+    fake_openai.fallback = Error(500, "model crashed")
+
+    job = run_openai(record_count=40)
+
+    assert job.status == GenerationJob.Status.FAILED
+    assert job.processed_records == profile.concurrency * LLM_ROUNDS_PER_BATCH == 8

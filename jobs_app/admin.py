@@ -24,6 +24,7 @@ from templates_app.models import TemplateVersion
 
 from . import services, services_artifacts
 from .generators import GENERATORS
+from .generators.base import JUDGE_PROFILE_KEY
 from .generators.template import TemplateGenerator
 from .models import DuplicateRecord, GenerationJob, GeneratorProfile, JobShard, RejectedArtifact, TargetSurface
 
@@ -51,12 +52,21 @@ class JobTriggerForm(forms.Form):
         required=False,
         help_text="The server and model of the openai generator; the template generator takes none.",
     )
+    judge_profile = forms.ModelChoiceField(
+        queryset=GeneratorProfile.objects.all(),
+        to_field_name="name",
+        required=False,
+        help_text="Optional: a model scores each pair against the version's judge rubric (shown as model-made).",
+    )
 
     def clean(self):
         data = super().clean()
         data["generator"] = data.get("generator") or TemplateGenerator.name
         profile = data.pop("profile", None)
+        judge_profile = data.pop("judge_profile", None)
         data["generator_config"] = {"profile": profile.name} if profile else {}
+        if judge_profile:
+            data["generator_config"][JUDGE_PROFILE_KEY] = judge_profile.name
         return data
 
 

@@ -112,7 +112,7 @@ def job_shard_run(*, shard_id: int) -> JobShard:
         JobShard.objects.filter(pk=shard.pk).update(started_at=shard.heartbeat_at)
     try:
         processor = BatchProcessor(job, GENERATORS[job.generator](job.template_version, job.generator_config))
-        batch_size = processor.generator.batch_size(settings.SYNTHGOV_GENERATION_BATCH_SIZE)
+        batch_size = processor.batch_size(settings.SYNTHGOV_GENERATION_BATCH_SIZE)
         start = shard.start + shard.processed_records
         while start < shard.stop:
             stop = min(start + batch_size, shard.stop)

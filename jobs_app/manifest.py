@@ -6,6 +6,7 @@ from collections import Counter
 from qa_app.models import QAPair
 
 from .generators import generator_usage
+from .judge import judge_usage
 from .models import GenerationJob, RejectedArtifact
 
 
@@ -27,5 +28,6 @@ def job_output_manifest(job: GenerationJob) -> dict:
         "generator": job.generator,
         "generator_config": job.generator_config,
         "generator_usage": generator_usage(job),
+        "judge_usage": judge_usage(job),
         "accepted_ids_sha256": accepted_ids.hexdigest(),
     }

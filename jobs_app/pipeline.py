@@ -19,6 +19,8 @@ from synthgov.bulk import insert_rows
 from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .generators import Generated
+from .generators.openai_chat import LLM_ROUNDS_PER_BATCH
+from .judge import LLM_JUDGE_SCORE, LLMJudge, judge_for_job
 from .models import DuplicateRecord, GenerationJob, RejectedArtifact
 from .near_duplicate_store import NearDuplicateStore
 from .validation.completeness import completeness_reasons
@@ -83,6 +85,8 @@ class _Candidate:
     variables: dict
     flags: list[dict]
     metadata: dict
+    # The LLM judge's score and rationale (model-made), when the job has a judge and it answered.
+    judgement: dict | None = None
 
 
 @dataclass
@@ -113,6 +117,14 @@ class BatchProcessor:
             self.version.variables,
             SamplingContext.for_version(self.version, locale=job.locale, subchapter_key=job.subchapter_key),
         )
+        self.judge = judge_for_job(job)
+
+    def batch_size(self, default: int) -> int:
+        """Records per committed batch: the backend's choice, kept to a few rounds of judge requests when judged."""
+        size = self.generator.batch_size(default)
+        if isinstance(self.judge, LLMJudge):
+            size = min(size, self.judge.profile.concurrency * LLM_ROUNDS_PER_BATCH)
+        return size
 
     def generate(self, start: int, stop: int) -> list[tuple[int, dict, Generated]]:
         """Sample and generate the batch's unsettled records, for `process` to check and persist.
@@ -135,7 +147,33 @@ class BatchProcessor:
         # The whole batch at once, so an LLM backend can send its requests concurrently.
         generated = self.generator.generate_many(items)
         results = [(index, variables, outcome) for (index, variables), outcome in zip(items, generated, strict=True)]
+        if self.judge is not None:
+            self._judge([outcome for _, _, outcome in results])
         return sorted(failed + results, key=itemgetter(0)) if failed else results
+
+    def _judge(self, generated: list[Generated]) -> None:
+        """Give each record that will become a pair the LLM judge's verdict; the others are not worth a request.
+
+        Which records pass validation and are no exact duplicate is checked here as `process` will check
+        it; a pair inserted meanwhile by another job only costs one judge request that is not stored.
+        """
+        candidates: dict[str, Generated] = {}
+        for outcome in generated:
+            record = outcome.record
+            if record is None or self._check(record)[0]:
+                continue
+            content_hash = normalised_content_hash(record["question"], record["answer"], record["context"])
+            candidates.setdefault(content_hash, outcome)
+        held = self._pairs_holding(list(candidates))
+        verdicts = self.judge.judge_many(
+            [
+                (outcome.record_index, outcome.record)
+                for content_hash, outcome in candidates.items()
+                if content_hash not in held
+            ]
+        )
+        for outcome in generated:
+            outcome.verdict = verdicts.get(outcome.record_index)
 
     def process(self, start: int, stop: int, prepared: list[tuple[int, dict, Generated]] | None = None) -> BatchOutcome:
         """Check, deduplicate and persist a batch; `prepared` is what `generate` returned for it, if called."""
@@ -163,8 +201,19 @@ class BatchProcessor:
             if content_hash in candidates:
                 repeats.append((record_index, content_hash))
             else:
-                candidates[content_hash] = _Candidate(record_index, record, variables, flags, generated.metadata)
+                candidates[content_hash] = self._candidate(record_index, record, variables, flags, generated)
         return self._persist(start, stop, settled, candidates, repeats, rejected, now)
+
+    def _candidate(self, record_index: int, record: dict, variables: dict, flags: list[dict], generated) -> _Candidate:
+        """A pair to be, with the judge's verdict: its judgement and usage, or a flag for a person when it failed."""
+        verdict, metadata = generated.verdict, generated.metadata
+        if verdict is None:
+            return _Candidate(record_index, record, variables, flags, metadata)
+        if verdict.usage:
+            metadata = {**metadata, "judge_usage": verdict.usage}
+        if verdict.flag:
+            flags = [*flags, verdict.flag]
+        return _Candidate(record_index, record, variables, flags, metadata, verdict.judgement)
 
     def _check(self, record: dict) -> tuple[list[dict], list[dict]]:
         """Rejection reasons (completeness, schema, PII when set to reject) and flags of a record."""
@@ -221,6 +270,9 @@ class BatchProcessor:
                 ]
             flags_of[candidate.record_index] = flags
             score, scores = quality(components_for(candidate.record, flags))
+            if candidate.judgement:
+                # Beside the deterministic components, never weighed into quality_score.
+                scores[LLM_JUDGE_SCORE] = candidate.judgement
             rows.append(self._row(candidate, content_hash, now, flags=flags, scores=scores, quality_score=score))
         # Generated rows are machine inserts in bulk: the job and each pair's lineage are
         # their record, so no history rows are written here (reviews write history).

@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from collections_app.models import Collection, Split
 from collections_app.services import collection_add_pairs
+from jobs_app.judge import LLM_JUDGE_SCORE
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
@@ -95,6 +96,7 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         "quality_score",
         "score_components",
         "flag_list",
+        "llm_judge",
         "job",
         "template_version",
         "record_index",
@@ -109,10 +111,25 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
 
     @admin.display(description="score components")
     def score_components(self, pair):
-        if not pair.scores:
+        components = {name: value for name, value in (pair.scores or {}).items() if name != LLM_JUDGE_SCORE}
+        if not components:
             return "—"
         return format_html_join(
-            "", "<div><code>{}</code> {}</div>", ((name, value) for name, value in sorted(pair.scores.items()))
+            "", "<div><code>{}</code> {}</div>", ((name, value) for name, value in sorted(components.items()))
+        )
+
+    @admin.display(description="model-made (LLM judge)")
+    def llm_judge(self, pair):
+        # Shown apart from the deterministic components: a model's opinion, not part of quality_score.
+        judgement = (pair.scores or {}).get(LLM_JUDGE_SCORE)
+        if not judgement:
+            return "—"
+        return format_html(
+            "<div><strong>{}</strong> by <code>{}</code> (profile <code>{}</code>)</div><div>{}</div>",
+            judgement.get("score"),
+            judgement.get("model", "?"),
+            judgement.get("profile", "?"),
+            judgement.get("rationale", ""),
         )
 
     @admin.display(description="flags")

@@ -26,6 +26,9 @@ ROLES = {
         "jobs_app.trigger_generationjob",
         "jobs_app.cancel_generationjob",
         "jobs_app.view_rejectedartifact",
+        "jobs_app.view_duplicaterecord",
+        "jobs_app.view_jobshard",
+        "jobs_app.view_generatorprofile",
         "qa_app.view_qapair",
     ],
     "Reviewers": [
@@ -36,6 +39,7 @@ ROLES = {
         "jobs_app.view_generationjob",
         # To open a rejected artifact and promote it to a pending pair.
         "jobs_app.view_rejectedartifact",
+        "jobs_app.view_duplicaterecord",
     ],
     "Curators": [
         "qa_app.view_qapair",
@@ -49,25 +53,41 @@ ROLES = {
         "collections_app.view_release",
         "collections_app.view_releaseitem",
     ],
-    "API clients": [
-        "templates_app.view_chapter",
-        "templates_app.view_subchapter",
-        "templates_app.view_prompttemplate",
-        "templates_app.view_templateversion",
-        "jobs_app.view_generationjob",
-        "jobs_app.trigger_generationjob",
-        "jobs_app.view_rejectedartifact",
-        "qa_app.view_qapair",
-        "collections_app.view_collection",
-        "collections_app.view_release",
-    ],
 }
 
 
-def ensure_roles(group_model, permission_model) -> None:
-    """Create each group with its permissions; models are passed in so migrations can use it."""
+# API clients do over REST what the people above do in the admin, except publishing and
+# archiving templates: that stays an approver's decision, taken in the admin.
+ROLES["API clients"] = sorted(
+    {name for role in ("Template authors", "Operators", "Reviewers", "Curators") for name in ROLES[role]}
+)
+
+
+def ensure_roles(group_model, permission_model, *, missing_ok: bool = False) -> None:
+    """Create each group with its permissions; models are passed in so migrations can use it.
+
+    `missing_ok`: skip permissions whose model a later migration creates (an early roles migration
+    on a fresh database); the roles migration that runs after every app's last one adds them.
+    """
     for name, dotted_names in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
         for dotted in dotted_names:
             app_label, codename = dotted.split(".")
-            group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is None and missing_ok:
+                continue
+            if permission is None:
+                raise LookupError(f"role {name!r}: no permission {dotted}")
+            group.permissions.add(permission)
+
+
+def ensure_roles_in_migration(apps, *, missing_ok: bool = False) -> None:
+    """ensure_roles from a migration: permissions are normally created after migrating, so first
+    create those of every model the migration state knows."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), missing_ok=missing_ok)

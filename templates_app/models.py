@@ -16,6 +16,7 @@ CONTENT_FIELDS = (
     "variables",
     "output_schema",
     "exemplars",
+    "judge_rubric",
 )
 
 IMMUTABLE_VERSION = (
@@ -99,6 +100,10 @@ class TemplateVersion(FSMModelMixin, models.Model):
         default=dict, blank=True, help_text="JSON Schema every generated record must satisfy."
     )
     exemplars = models.JSONField(default=list, blank=True, help_text="Seed examples: a list of variable objects.")
+    judge_rubric = models.TextField(
+        blank=True,
+        help_text="What an LLM judge scores each generated pair against (jobs with a judge_profile); empty: no judge.",
+    )
     # {template key: {"version_id", "version", "content_sha256"}}, resolved at publish time.
     pinned_includes = models.JSONField(default=dict, blank=True, editable=False)
     content_sha256 = models.CharField(max_length=64, editable=False)
@@ -161,6 +166,9 @@ class TemplateVersion(FSMModelMixin, models.Model):
 
     def compute_content_sha256(self) -> str:
         hashed = self.content()
+        if not self.judge_rubric:
+            # Only when set, so that versions from before the judge keep the hash they were approved with.
+            del hashed["judge_rubric"]
         if self.pinned_includes:
             # Only when set, so that versions without references keep the hash they were approved with.
             hashed["pinned_includes"] = self.pinned_includes

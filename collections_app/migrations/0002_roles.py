@@ -3,18 +3,14 @@
 Lives in the last app of the dependency chain so every model's permissions exist.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from synthgov.roles import ROLES, ensure_roles
+from synthgov.roles import ROLES, ensure_roles_in_migration
 
 
 def create_roles(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    # Models of later migrations may not exist yet; 0003 runs after them and adds their permissions.
+    ensure_roles_in_migration(apps, missing_ok=True)
 
 
 def remove_roles(apps, schema_editor):

@@ -2,6 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from .openai_client import profile_problem
+
+# Any backend's generator_config may name a GeneratorProfile that judges the pairs (jobs_app/judge.py).
+JUDGE_PROFILE_KEY = "judge_profile"
+
 
 @dataclass(slots=True)
 class Generated:
@@ -18,6 +23,8 @@ class Generated:
     reasons: list[dict] = field(default_factory=list)
     raw: str | None = None
     metadata: dict = field(default_factory=dict)
+    # Set by the pipeline, not by backends: the LLM judge's Verdict on a record that passed validation.
+    verdict: object | None = None
 
 
 class BackendUnavailable(Exception):
@@ -26,6 +33,21 @@ class BackendUnavailable(Exception):
 
 def reason(code: str, message: str) -> dict:
     return {"code": code, "message": message}
+
+
+def judge_config_problems(config: dict, version=None) -> list[str]:
+    """What stops the job's judge_profile (if any) from judging: the profile, its key, the version's rubric."""
+    if JUDGE_PROFILE_KEY not in config:
+        return []
+    name = config[JUDGE_PROFILE_KEY]
+    problems = []
+    if not isinstance(name, str) or not name:
+        problems.append(f'{JUDGE_PROFILE_KEY} must name a generator profile: {{"{JUDGE_PROFILE_KEY}": "<name>"}}')
+    elif problem := profile_problem(name):
+        problems.append(f"{JUDGE_PROFILE_KEY}: {problem}")
+    if version is not None and not version.judge_rubric.strip():
+        problems.append(f"{version} has no judge_rubric for the judge to score against; add one in a new draft")
+    return problems
 
 
 class Generator:
@@ -47,9 +69,13 @@ class Generator:
     @classmethod
     def config_problems(cls, config: dict, version=None) -> list[str]:
         """What is wrong with a job's generator_config for this backend, checked at trigger time."""
-        return (
-            [f"the {cls.name} generator takes no generator_config; got {', '.join(sorted(config))}"] if config else []
+        unknown = sorted(set(config) - {JUDGE_PROFILE_KEY})
+        problems = (
+            [f"the {cls.name} generator takes no generator_config but {JUDGE_PROFILE_KEY}; got {', '.join(unknown)}"]
+            if unknown
+            else []
         )
+        return problems + judge_config_problems(config, version)
 
     def generate_many(self, items: list[tuple[int, dict]]) -> list[Generated]:
         """One Generated per (record_index, variables) item, in the order given."""

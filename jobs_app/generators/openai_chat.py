@@ -7,7 +7,6 @@ error, the backend raises BackendUnavailable and the job fails with that message
 """
 
 import json
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,14 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from templates_app.rendering import RECORD_FIELDS, CompiledVersion, TemplateRenderError
 
 from ..models import GeneratorProfile
-from .base import BackendUnavailable, Generated, Generator, reason
+from .base import JUDGE_PROFILE_KEY, BackendUnavailable, Generated, Generator, judge_config_problems, reason
+from .openai_client import describe_failure, missing_key_variable, open_client, profile_problem
 from .rate import limiter_for
 
 # Per-job overrides of the profile: (accepted types, lowest, highest).
 CONFIG_OVERRIDES = {"temperature": (int | float, 0, 2), "max_tokens": (int, 1, 1_000_000)}
 SCHEMA_INSTRUCTION = "Reply with one JSON object, and nothing else, that matches this JSON Schema:\n"
-# Status codes the SDK retries; any other error status is permanent and is not retried.
-RETRIED_STATUSES = {408, 409, 429}
 
 
 def reply_schema(output_schema: dict) -> dict:
@@ -66,9 +64,10 @@ class OpenAIChatGenerator(Generator):
     @classmethod
     def config_problems(cls, config: dict, version=None) -> list[str]:
         problems = []
-        unknown = sorted(set(config) - {"profile", *CONFIG_OVERRIDES})
+        unknown = sorted(set(config) - {"profile", JUDGE_PROFILE_KEY, *CONFIG_OVERRIDES})
         if unknown:
-            problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: profile, {', '.join(CONFIG_OVERRIDES)}")
+            allowed = ", ".join(["profile", *CONFIG_OVERRIDES, JUDGE_PROFILE_KEY])
+            problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: {allowed}")
         for key, (types, low, high) in CONFIG_OVERRIDES.items():
             value = config.get(key)
             if value is None:
@@ -79,16 +78,11 @@ class OpenAIChatGenerator(Generator):
         name = config.get("profile")
         if not name:
             problems.append('the openai generator needs a profile: {"profile": "<generator profile name>"}')
-        else:
-            profile = GeneratorProfile.objects.filter(name=str(name)).first()
-            if profile is None:
-                known = ", ".join(GeneratorProfile.objects.values_list("name", flat=True)) or "none yet"
-                problems.append(f"no generator profile named {name!r}; profiles: {known}")
-            elif missing := missing_key_variable(profile):
-                problems.append(missing)
+        elif problem := profile_problem(str(name)):
+            problems.append(problem)
         if version is not None and not version.prompt.strip():
             problems.append(f"{version} has no prompt, which the openai generator sends as the user message")
-        return problems
+        return problems + judge_config_problems(config, version)
 
     def __init__(self, version, config: dict):
         super().__init__(version, config)
@@ -113,7 +107,6 @@ class OpenAIChatGenerator(Generator):
             self.response_format = {"type": "json_object"}
             self.schema_instruction = SCHEMA_INSTRUCTION + json.dumps(schema)
         self.limiter = limiter_for(profile.name, profile.requests_per_minute) if profile.requests_per_minute else None
-        self.endpoint = profile.base_url.rstrip("/") + "/chat/completions"
 
     def batch_size(self, default: int) -> int:
         # A few rounds of concurrent requests per batch: each batch commits and beats the heartbeat,
@@ -123,17 +116,8 @@ class OpenAIChatGenerator(Generator):
     def generate_many(self, items: list[tuple[int, dict]]) -> list[Generated]:
         if not items:
             return []
-        # Imported here: the SDK takes over half a second to import, which no other process should pay.
-        from openai import OpenAI
-
         profile = self.profile
-        api_key = os.environ.get(profile.api_key_env) if profile.api_key_env else None
-        with OpenAI(
-            base_url=profile.base_url,
-            api_key=api_key or "unused",
-            timeout=profile.timeout_seconds,
-            max_retries=profile.max_retries,
-        ) as client:
+        with open_client(profile) as client:
             failed = threading.Event()
             pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
             try:
@@ -169,7 +153,7 @@ class OpenAIChatGenerator(Generator):
             )
         except OpenAIError as exc:
             failed.set()
-            raise BackendUnavailable(self._describe_failure(exc)) from exc
+            raise BackendUnavailable(describe_failure(self.profile, exc)) from exc
         metadata = {"latency_ms": round((time.perf_counter() - started) * 1000, 1), "model": completion.model}
         if completion.usage:
             metadata["usage"] = {
@@ -196,40 +180,3 @@ class OpenAIChatGenerator(Generator):
             # Fields the schema asked for beyond the record's own are kept, not dropped.
             metadata["reply_extra"] = extra
         return Generated(record_index, record, [], content, metadata)
-
-    def _describe_failure(self, exc) -> str:
-        """A sentence an operator can act on: which profile, which URL, what went wrong, whether retried."""
-        from openai import APIConnectionError, APIStatusError, APITimeoutError
-
-        where = f"openai profile {self.profile.name!r}: POST {self.endpoint}"
-        retries = self.profile.max_retries
-        retried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
-        if isinstance(exc, APITimeoutError):
-            return f"{where}: no reply within {self.profile.timeout_seconds:g} s{retried}"
-        if isinstance(exc, APIConnectionError):
-            return f"{where}: {_connection_failure(exc)}{retried}"
-        if isinstance(exc, APIStatusError):
-            status = exc.status_code
-            body = exc.body
-            detail = body.get("message") if isinstance(body, dict) else None
-            detail = detail or (exc.response.text or "")[:300] or exc.response.reason_phrase
-            transient = status in RETRIED_STATUSES or status >= 500
-            return f"{where}: HTTP {status}: {detail}{retried if transient else ''}"
-        return f"{where}: {exc}"
-
-
-def missing_key_variable(profile: GeneratorProfile) -> str:
-    if profile.api_key_env and profile.api_key_env not in os.environ:
-        return f"environment variable {profile.api_key_env} (the API key of profile {profile.name!r}) is not set"
-    return ""
-
-
-def _connection_failure(exc: BaseException) -> str:
-    """The operating system's words for a failed connection ("connection refused"), not the SDK's generic ones."""
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror.lower()
-        seen = seen.__cause__ or seen.__context__
-    cause = exc.__cause__
-    return str(cause) if cause and str(cause) else "connection failed"

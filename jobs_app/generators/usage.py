@@ -9,12 +9,14 @@ from qa_app.models import QAPair
 from ..models import RejectedArtifact
 
 
-def _totals(queryset, prefix: str) -> dict:
+def _totals(queryset, prefix: str, tokens: str | None = None) -> dict:
+    """Sums over rows whose JSON at `prefix` holds latency_ms; the token counts sit at `tokens` (prefix's usage)."""
+    tokens = tokens or f"{prefix}__usage"
     latency = Cast(KT(f"{prefix}__latency_ms"), FloatField())
     return queryset.filter(**{f"{prefix}__has_key": "latency_ms"}).aggregate(
         requests=Count("pk"),
-        prompt_tokens=Sum(Cast(KT(f"{prefix}__usage__prompt_tokens"), IntegerField())),
-        completion_tokens=Sum(Cast(KT(f"{prefix}__usage__completion_tokens"), IntegerField())),
+        prompt_tokens=Sum(Cast(KT(f"{tokens}__prompt_tokens"), IntegerField())),
+        completion_tokens=Sum(Cast(KT(f"{tokens}__completion_tokens"), IntegerField())),
         latency_ms=Sum(latency),
     )
 
@@ -33,4 +35,19 @@ def usage_totals(job) -> dict:
         "prompt_tokens": (pairs["prompt_tokens"] or 0) + (rejected["prompt_tokens"] or 0),
         "completion_tokens": (pairs["completion_tokens"] or 0) + (rejected["completion_tokens"] or 0),
         "mean_latency_ms": round(latency / requests, 1) if requests else None,
+    }
+
+
+def judge_usage_totals(job) -> dict:
+    """The LLM judge's requests answered, tokens and mean latency over the job's pairs (only pairs are judged).
+
+    Verdicts of records that turned out duplicates are not stored, so their calls are not counted.
+    """
+    totals = _totals(QAPair.objects.filter(job=job), "metadata__judge_usage", tokens="metadata__judge_usage")
+    requests = totals["requests"]
+    return {
+        "requests": requests,
+        "prompt_tokens": totals["prompt_tokens"] or 0,
+        "completion_tokens": totals["completion_tokens"] or 0,
+        "mean_latency_ms": round(totals["latency_ms"] / requests, 1) if requests else None,
     }

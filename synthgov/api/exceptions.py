@@ -5,6 +5,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -13,6 +14,7 @@ from rest_framework.views import set_rollback
 
 from synthgov.errors import DomainError
 
+CHANGED_MEANWHILE = "Someone else changed this object's state meanwhile; nothing was changed. Reload it and try again."
 STILL_REFERENCED = "{object} cannot be deleted: {referrers} still refer to it. Remove or reassign them first."
 
 
@@ -23,6 +25,13 @@ def exception_handler(exc, context):
         if exc.field:
             body[exc.field] = [exc.message]
         return Response(body, status=exc.http_status)
+    if isinstance(exc, ConcurrentTransition):
+        set_rollback()
+        return Response({"detail": CHANGED_MEANWHILE}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, TransitionNotAllowed):
+        # Services check transitions first; this is the model's own guard, reached only through a race.
+        set_rollback()
+        return Response({"detail": f"{exc}. Reload it and try again."}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError | RestrictedError):
         set_rollback()
         return Response({"detail": _still_referenced(context, exc)}, status=status.HTTP_409_CONFLICT)
@@ -46,7 +55,7 @@ def _still_referenced(context, exc: ProtectedError | RestrictedError) -> str:
     return STILL_REFERENCED.format(object=subject, referrers=referrers)
 
 
-def endpoint_not_found(request, path: str = ""):
+def endpoint_not_found(request):
     """A URL under /api/ that no endpoint serves answers in the API's JSON shape, not with an HTML page."""
     return JsonResponse(
         {"detail": f"No API endpoint at {request.path}; the endpoints are listed at /api/docs/."},

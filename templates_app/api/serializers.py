@@ -10,6 +10,12 @@ from ..models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, Templa
 from ..selectors import PREVIEW_MAX_RECORDS
 
 
+def field_named_in(problem: str) -> str | None:
+    """The content field a check's message is about: messages start with it ("answer_template, line 2: ...")."""
+    named = re.match(r"\w+", problem)
+    return named.group() if named and named.group() in CONTENT_FIELDS else None
+
+
 class ChapterSerializer(serializers.ModelSerializer):
     class Meta:
         model = Chapter
@@ -78,10 +84,7 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
             setattr(version, name, value)
         problems: dict[str, list[str]] = {}
         for problem in structure_problems(version) + compile_problems(version):
-            # Each problem starts with the field it is about ("answer_template, line 2: ...").
-            named = re.match(r"\w+", problem)
-            field = named.group() if named and named.group() in CONTENT_FIELDS else "non_field_errors"
-            problems.setdefault(field, []).append(problem)
+            problems.setdefault(field_named_in(problem) or "non_field_errors", []).append(problem)
         if problems:
             raise serializers.ValidationError(problems)
         return attrs

@@ -23,6 +23,7 @@ from .serializers import (
     PublishSerializer,
     SubchapterSerializer,
     TemplateVersionSerializer,
+    field_named_in,
 )
 
 
@@ -130,6 +131,10 @@ class TemplateVersionViewSet(viewsets.ModelViewSet):
             count=options.validated_data["count"],
             locale=options.validated_data["locale"],
         )
+        failures = [record["error"] for record in records if record["error"]]
+        if len(failures) == len(records):
+            # Nothing rendered (an undefined variable, say): answer as a refused save would, naming field and line.
+            raise InvalidInput(f"No record renders: {failures[0]}", field=field_named_in(failures[0]))
         return Response(PreviewRecordSerializer(records, many=True).data)
 
     @extend_schema(

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from qa_app.models import QAPair
@@ -22,6 +23,14 @@ def api():
 def api_client_user(make_user):
     """A machine user in the `API clients` group, like a deployment would hand a token to."""
     return make_user("api-client", "API clients")
+
+
+@pytest.fixture
+def viewer(make_user):
+    """A user who may read every resource and change none: each write answers 403."""
+    user = make_user("viewer")
+    user.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
+    return user
 
 
 @pytest.fixture

@@ -103,3 +103,12 @@ def test_a_token_is_issued_for_a_username_and_password(api, api_client_user):
 
     assert response.status_code == 200
     assert response.json() == {"token": Token.objects.get(user=api_client_user).key}
+
+
+def test_a_concurrent_state_change_answers_409_asking_to_reload():
+    from django_fsm import ConcurrentTransition
+
+    response = exception_handler(ConcurrentTransition("state changed"), {})
+
+    assert response.status_code == 409
+    assert response.data["detail"].endswith("Reload it and try again.")

@@ -39,8 +39,8 @@ def test_split_ratios_that_do_not_add_up_answer_400_naming_the_field(api, curato
     assert response.json() == {"split_ratios": ["Ratios must add up to 1; they add up to 0.6."]}
 
 
-def test_create_needs_the_add_permission(api, api_client_user):
-    response = api(api_client_user).post(COLLECTIONS, {"slug": "evals", "name": "Evals"}, format="json")
+def test_create_needs_the_add_permission(api, viewer):
+    response = api(viewer).post(COLLECTIONS, {"slug": "evals", "name": "Evals"}, format="json")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Saving collections needs the 'add_collection' permission."}
@@ -118,12 +118,10 @@ def test_members_can_be_removed_with_delete_or_post(api, curator, collection, ap
     assert not Membership.objects.exists()
 
 
-def test_adding_members_needs_the_add_membership_permission(api, make_user, collection, approved_pairs):
+def test_adding_members_needs_the_add_membership_permission(api, viewer, collection, approved_pairs):
     (pair,) = approved_pairs(1)
-    looker = make_user("looker", "API clients")
-    looker.user_permissions.add(*_permissions("view_membership"))
 
-    response = api(looker).post(members_url(collection), {"qa_pair_ids": [pair.pk]}, format="json")
+    response = api(viewer).post(members_url(collection), {"qa_pair_ids": [pair.pk]}, format="json")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Adding pairs to a collection needs the 'add membership' permission."}
@@ -150,10 +148,8 @@ def test_releasing_an_empty_collection_answers_409(api, curator, collection):
     assert response.json() == {"detail": NOTHING_TO_RELEASE.format(slug="maths")}
 
 
-def test_releasing_needs_the_release_permission(api, make_user, collection):
-    looker = make_user("looker", "API clients")
-
-    response = api(looker).post(f"{COLLECTIONS}{collection.pk}/releases/")
+def test_releasing_needs_the_release_permission(api, viewer, collection):
+    response = api(viewer).post(f"{COLLECTIONS}{collection.pk}/releases/")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Releasing needs the 'release collection' permission."}

@@ -226,8 +226,8 @@ def test_cancel_of_a_finished_job_answers_409(api, operator, pending_job):
     }
 
 
-def test_cancel_needs_the_cancel_permission(api, api_client_user, pending_job):
-    response = api(api_client_user).post(f"{JOBS}{pending_job.pk}/cancel/")
+def test_cancel_needs_the_cancel_permission(api, viewer, pending_job):
+    response = api(viewer).post(f"{JOBS}{pending_job.pk}/cancel/")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Cancelling needs the 'cancel generation job' permission."}

@@ -124,10 +124,10 @@ def test_templates_filter_by_key(api, api_client_user):
     assert [row["id"] for row in response.json()["results"]] == [template.pk]
 
 
-def test_writing_a_template_needs_the_add_permission(api, api_client_user):
+def test_writing_a_template_needs_the_add_permission(api, viewer):
     subchapter = SubchapterFactory()
 
-    response = api(api_client_user).post(
+    response = api(viewer).post(
         TEMPLATES, {"key": "sums", "name": "Sums", "chapter": subchapter.chapter.pk}, format="json"
     )
 

@@ -70,10 +70,10 @@ def test_create_with_an_invalid_variables_spec_answers_400_on_variables(api, aut
     assert response.json()["variables"][0].startswith("variables: ")
 
 
-def test_create_without_the_add_permission_answers_403_with_the_services_message(api, api_client_user):
+def test_create_without_the_add_permission_answers_403_with_the_services_message(api, viewer):
     template = PromptTemplateFactory()
 
-    response = api(api_client_user).post(VERSIONS, {"template": template.pk, **SUMS}, format="json")
+    response = api(viewer).post(VERSIONS, {"template": template.pk, **SUMS}, format="json")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Writing template versions needs the 'add_templateversion' permission."}
@@ -259,3 +259,31 @@ def test_coverage_refuses_a_record_count_no_job_may_have(api, author, draft_vers
 
     assert response.status_code == 400
     assert response.json() == {"record_count": ["A job has at most 1,000,000 records; got 1,000,001."]}
+
+
+def test_render_of_a_template_no_record_can_render_answers_400_naming_field_and_line(api, author):
+    version = TemplateVersionFactory(author=author, answer_template="{{ a + c }}")
+
+    response = api(author).post(url(version, "render"), {"count": 2}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "No record renders: answer_template, line 1: 'c' is undefined"
+    assert body["answer_template"] == [body["detail"]]
+
+
+def test_render_shows_which_records_fail_when_others_render(api, author):
+    version = TemplateVersionFactory(
+        author=author,
+        variables={
+            "a": {"sampler": "list", "values": [1], "mode": "in_order"},
+            "b": {"sampler": "choice", "values": [2]},
+        },
+        exemplars=[],
+    )
+
+    records = api(author).post(url(version, "render"), {"count": 2}, format="json").json()
+
+    assert records[0]["rendered"]["answer"] == "3"
+    assert records[1]["rendered"] is None
+    assert records[1]["error"].startswith("variables: ")

@@ -2,8 +2,9 @@
 
 By default it answers every POST /v1/chat/completions deterministically from the request: the
 user message becomes the question and the sum of the integers in it the answer (the planted
-ground truth of the factory's sum template). Tests queue behaviours that the next requests take
-in turn (a raw reply, an error status, a stall); `fallback` is what it does once the queue is empty.
+ground truth of the factory's sum template); a request of the LLM judge gets score JUDGE_SCORE.
+Tests queue behaviours that the next requests take in turn (a raw reply, an error status, a
+stall); `fallback` is what it does once the queue is empty.
 """
 
 import json
@@ -83,6 +84,26 @@ class FakeOpenAI:
         self.server.server_close()
 
 
+JUDGE_SCORE = 0.75
+
+
+def is_judge_request(body: dict) -> bool:
+    """A request of the LLM judge (jobs_app/judge.py): its verdict schema, or its rubric in the system message."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return response_format["json_schema"].get("name") == "verdict"
+    return any("Rubric:" in message["content"] for message in body["messages"] if message["role"] == "system")
+
+
+def deterministic_verdict(body: dict) -> dict:
+    pair = json.loads(next(message["content"] for message in body["messages"] if message["role"] == "user"))
+    return {"score": JUDGE_SCORE, "rationale": f"The answer {pair['answer']} follows the rubric."}
+
+
+def deterministic_reply(body: dict) -> dict:
+    return deterministic_verdict(body) if is_judge_request(body) else deterministic_answer(body)
+
+
 def deterministic_answer(body: dict) -> dict:
     prompt = next(message["content"] for message in body["messages"] if message["role"] == "user")
     return {"question": prompt, "answer": str(sum(int(number) for number in re.findall(r"\d+", prompt)))}
@@ -125,7 +146,7 @@ def _handler_for(fake: FakeOpenAI):
             elif isinstance(behaviour, Reply):
                 self._send(200, completion(body, behaviour.content, behaviour.finish_reason))
             else:
-                self._send(200, completion(body, json.dumps(deterministic_answer(body))))
+                self._send(200, completion(body, json.dumps(deterministic_reply(body))))
 
         def _send(self, status: int, payload: dict, headers: dict | None = None):
             data = json.dumps(payload).encode()

@@ -38,7 +38,9 @@ def test_trigger_refuses_a_bad_field_naming_it(job_request, operator, field, val
     assert not GenerationJob.objects.exists()
 
 
-@pytest.mark.parametrize(("given", "stored"), [("en", "en"), ("de-ch", "de-CH"), ("pt_BR", "pt-BR"), ("EN-us", "en-US")])
+@pytest.mark.parametrize(
+    ("given", "stored"), [("en", "en"), ("de-ch", "de-CH"), ("pt_BR", "pt-BR"), ("EN-us", "en-US")]
+)
 def test_trigger_stores_the_locale_as_a_canonical_bcp47_tag(job_request, operator, given, stored):
     job, _ = job_trigger(request=job_request(locale=given), acting_user=operator)
 

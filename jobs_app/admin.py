@@ -137,22 +137,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         ),
         (
             "Request",
-            {
-                "fields": [
-                    "template_version",
-                    "chapter_key",
-                    "subchapter_key",
-                    "tenant_id",
-                    "locale",
-                    "record_count",
-                    "target_surface",
-                    "seed",
-                    "generator",
-                    "generator_config",
-                    "production",
-                    "idempotency_key",
-                ]
-            },
+            {"fields": list(GenerationJob.REQUEST_FIELDS)},
         ),
         (
             "Lineage and times",

@@ -43,13 +43,18 @@ def job_plan_shards(*, job: GenerationJob) -> list[JobShard]:
     return JobShard.objects.bulk_create(shards)
 
 
-def job_enqueue(*, job_id: int) -> None:
-    """Queue one task per unfinished shard; planning shards first for a job that has none."""
+def _unfinished_shard_ids(job_id: int) -> list[int]:
+    """The job's shards still to run, planning them first for a job queued before jobs had shards."""
     job = GenerationJob.objects.get(pk=job_id)
     if not job.shards.exists():
         with transaction.atomic():
             job_plan_shards(job=job)
-    for shard_id in job.shards.exclude(status=JobShard.Status.DONE).values_list("pk", flat=True):
+    return list(job.shards.exclude(status=JobShard.Status.DONE).values_list("pk", flat=True))
+
+
+def job_enqueue(*, job_id: int) -> None:
+    """Queue one task per unfinished shard."""
+    for shard_id in _unfinished_shard_ids(job_id):
         shard_enqueue(shard_id=shard_id)
 
 
@@ -61,14 +66,9 @@ def shard_enqueue(*, shard_id: int) -> None:
 
 def job_run(*, job_id: int) -> GenerationJob:
     """Run every unfinished shard of a job here, one after another (the shell and the demo data use this)."""
-    job = GenerationJob.objects.get(pk=job_id)
-    if not job.shards.exists():
-        with transaction.atomic():
-            job_plan_shards(job=job)
-    for shard_id in job.shards.exclude(status=JobShard.Status.DONE).values_list("pk", flat=True):
+    for shard_id in _unfinished_shard_ids(job_id):
         job_shard_run(shard_id=shard_id)
-    job.refresh_from_db()
-    return job
+    return GenerationJob.objects.get(pk=job_id)
 
 
 def _stale_before():

@@ -29,6 +29,21 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    # What a caller asks for, in the order the admin and the API show it.
+    REQUEST_FIELDS = (
+        "template_version",
+        "chapter_key",
+        "subchapter_key",
+        "tenant_id",
+        "locale",
+        "record_count",
+        "target_surface",
+        "seed",
+        "generator",
+        "generator_config",
+        "production",
+        "idempotency_key",
+    )
 
     # Request
     template_version = models.ForeignKey("templates_app.TemplateVersion", on_delete=models.PROTECT, related_name="jobs")

@@ -4,6 +4,8 @@ from jobs_app.services import JobRequest, job_trigger
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
 
+from .fake_openai import FakeOpenAI
+
 # Two sampled integers in 1..2: only four distinct (question, answer) pairs exist.
 FOUR_COMBINATIONS = {
     "a": {"sampler": "int_range", "min": 1, "max": 2},
@@ -49,3 +51,17 @@ def pending_job(job_request, operator):
     """A triggered job nobody has run: the test transaction never commits, so nothing is queued."""
     job, _ = job_trigger(request=job_request(), acting_user=operator)
     return job
+
+
+@pytest.fixture
+def fake_openai():
+    """An OpenAI-compatible HTTP server on 127.0.0.1, answering deterministically (see fake_openai.py)."""
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def small_batches(settings):
+    settings.SYNTHGOV_GENERATION_BATCH_SIZE = 5
+    settings.SYNTHGOV_GENERATION_SHARD_SIZE = 1000

@@ -9,6 +9,7 @@ stall); `fallback` is what it does once the queue is empty.
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -165,3 +166,10 @@ def _handler_for(fake: FakeOpenAI):
             pass
 
     return Handler
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

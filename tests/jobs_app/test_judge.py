@@ -17,17 +17,12 @@ from templates_app.models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from templates_app.services import template_version_new_draft
 
 from .conftest import FOUR_COMBINATIONS
-from .fake_openai import JUDGE_SCORE, Error, FakeOpenAI, Reply, Stall, is_judge_request
-from .test_openai_backend import KEY_VARIABLE, closed_port
+from .fake_openai import JUDGE_SCORE, Error, Reply, Stall, closed_port, is_judge_request
 
+pytestmark = pytest.mark.usefixtures("small_batches")
+
+KEY_VARIABLE = "SYNTHGOV_TEST_JUDGE_KEY"
 RUBRIC = "The answer is the correct sum of the two numbers in the question, with nothing else."
-
-
-@pytest.fixture
-def fake_openai():
-    server = FakeOpenAI()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -46,12 +41,6 @@ def judge_profile(fake_openai):
 @pytest.fixture
 def judged_version(publish):
     return publish(judge_rubric=RUBRIC)
-
-
-@pytest.fixture(autouse=True)
-def small_batches(settings):
-    settings.SYNTHGOV_GENERATION_BATCH_SIZE = 5
-    settings.SYNTHGOV_GENERATION_SHARD_SIZE = 1000
 
 
 @pytest.fixture

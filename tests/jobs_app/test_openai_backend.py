@@ -1,7 +1,6 @@
 """The `openai` generator backend against a real OpenAI-compatible HTTP server on 127.0.0.1."""
 
 import json
-import socket
 from io import StringIO
 
 import pytest
@@ -16,18 +15,13 @@ from jobs_app.services import job_trigger
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput
 
-from .fake_openai import Answer, Error, FakeOpenAI, Reply, Stall
+from .fake_openai import Answer, Error, Reply, Stall, closed_port
+
+pytestmark = pytest.mark.usefixtures("small_batches")
 
 PROMPT = "What is {{ a }} plus {{ b }}?"
 KEY_VARIABLE = "SYNTHGOV_TEST_OPENAI_KEY"
 SECRET = "sk-test-never-stored-3141"
-
-
-@pytest.fixture
-def fake_openai():
-    server = FakeOpenAI()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -47,12 +41,6 @@ def llm_version(publish):
     return publish(prompt=PROMPT)
 
 
-@pytest.fixture(autouse=True)
-def small_batches(settings):
-    settings.SYNTHGOV_GENERATION_BATCH_SIZE = 5
-    settings.SYNTHGOV_GENERATION_SHARD_SIZE = 1000
-
-
 @pytest.fixture
 def run_openai(run_job, llm_version, profile):
     def run(record_count: int = 6, **config):
@@ -66,12 +54,6 @@ def run_openai(run_job, llm_version, profile):
 def failure(profile: GeneratorProfile, detail: str) -> str:
     """The job error a failed request leaves."""
     return f"BackendUnavailable: openai profile 'local': POST {profile.base_url}/chat/completions: {detail}"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_openai_job_turns_each_reply_into_a_pending_pair(run_openai):

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .generators.base import JUDGE_PROFILE_KEY
-from .generators.openai_client import describe_failure, missing_key_variable, open_client
+from .generators.openai_client import describe_failure, missing_key_variable, open_client, parse_json_object
 from .generators.rate import limiter_for
 from .generators.usage import judge_usage_totals
 from .models import GeneratorProfile
@@ -58,14 +58,9 @@ class Verdict:
 
 def parse_verdict(content: str | None) -> tuple[dict | None, str]:
     """Score and rationale of a reply, or None and why the reply is malformed."""
-    if not content or not content.strip():
-        return None, "the reply is empty"
-    try:
-        reply = json.loads(content)
-    except json.JSONDecodeError as exc:
-        return None, f"the reply is not valid JSON: {exc}"
-    if not isinstance(reply, dict):
-        return None, f"the reply is a JSON {type(reply).__name__}, not an object"
+    reply, problem = parse_json_object(content)
+    if reply is None:
+        return None, problem
     score, rationale = reply.get("score"), reply.get("rationale")
     if isinstance(score, bool) or not isinstance(score, int | float):
         return None, f"the reply's score must be a number from 0 to 1; got {json.dumps(score)}"

@@ -15,7 +15,7 @@ from templates_app.rendering import RECORD_FIELDS, CompiledVersion, TemplateRend
 
 from ..models import GeneratorProfile
 from .base import JUDGE_PROFILE_KEY, BackendUnavailable, Generated, Generator, judge_config_problems, reason
-from .openai_client import describe_failure, missing_key_variable, open_client, profile_problem
+from .openai_client import describe_failure, missing_key_variable, open_client, parse_json_object, profile_problem
 from .rate import limiter_for
 
 # Per-job overrides of the profile: (accepted types, lowest, highest).
@@ -34,14 +34,9 @@ def reply_schema(output_schema: dict) -> dict:
 
 def parse_reply(content: str | None) -> tuple[dict | None, str]:
     """The record fields of a reply, or None and why the reply is malformed."""
-    if not content or not content.strip():
-        return None, "the reply is empty"
-    try:
-        reply = json.loads(content)
-    except json.JSONDecodeError as exc:
-        return None, f"the reply is not valid JSON: {exc}"
-    if not isinstance(reply, dict):
-        return None, f"the reply is a JSON {type(reply).__name__}, not an object"
+    reply, problem = parse_json_object(content)
+    if reply is None:
+        return None, problem
     missing = [name for name in ("question", "answer") if name not in reply]
     if missing:
         return None, f"the reply has no {' and no '.join(missing)}"

@@ -3,6 +3,7 @@
 Used by the `openai` generator backend and by the LLM judge (jobs_app/judge.py).
 """
 
+import json
 import os
 
 from ..models import GeneratorProfile
@@ -38,6 +39,19 @@ def open_client(profile: GeneratorProfile):
         timeout=profile.timeout_seconds,
         max_retries=profile.max_retries,
     )
+
+
+def parse_json_object(content: str | None) -> tuple[dict | None, str]:
+    """A reply's JSON object, or None and why the reply is not one."""
+    if not content or not content.strip():
+        return None, "the reply is empty"
+    try:
+        reply = json.loads(content)
+    except json.JSONDecodeError as exc:
+        return None, f"the reply is not valid JSON: {exc}"
+    if not isinstance(reply, dict):
+        return None, f"the reply is a JSON {type(reply).__name__}, not an object"
+    return reply, ""
 
 
 def chat_endpoint(profile: GeneratorProfile) -> str:

@@ -5,7 +5,10 @@ A batch costs one indexed query for the pairs sharing any of its buckets and one
 those not seen before; nothing grows with the tenant's size except the candidates' number.
 """
 
+from functools import cache
+
 import numpy as np
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
@@ -19,6 +22,33 @@ from .validation.near_duplicates import MAX_CANDIDATES_PER_RECORD, Match, MinHas
 BUCKETS_PER_QUERY = 1_000
 # Signatures kept in memory per job (512 bytes each at 128 permutations).
 CACHED_SIGNATURES = 20_000
+
+
+@cache
+def _hasher(num_perm: int, threshold: float) -> MinHasher:
+    return MinHasher(num_perm=num_perm, threshold=threshold)
+
+
+def configured_hasher() -> MinHasher:
+    """The MinHasher of the current settings (its LSH parameters are computed once per process)."""
+    return _hasher(settings.SYNTHGOV_NEAR_DUPLICATE_NUM_PERM, settings.SYNTHGOV_NEAR_DUPLICATE_THRESHOLD)
+
+
+def pairs_index_for_near_duplicates(pairs: list[QAPair]) -> None:
+    """Store the buckets of pairs written outside a job (typed by a person, edited, promoted), so
+    generated records are checked against them too. Buckets of a pair's earlier text stay: they
+    can only propose it as a candidate, which its current text then confirms or not."""
+    hasher = configured_hasher()
+    signatures = hasher.signatures([record_text(pair.question, pair.answer, pair.context) for pair in pairs])
+    buckets = hasher.buckets(signatures)
+    has_content = hasher.has_content(signatures)
+    rows = (
+        (pair.pk, pair.tenant_id, key)
+        for pair, keys, content in zip(pairs, buckets.tolist(), has_content, strict=True)
+        if content
+        for key in keys
+    )
+    insert_rows(NearDuplicateBucket, ["pair_id", "tenant_id", "bucket"], rows)
 
 
 class NearDuplicateStore:

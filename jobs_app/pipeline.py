@@ -22,10 +22,10 @@ from .generators import Generated
 from .generators.openai_chat import LLM_ROUNDS_PER_BATCH
 from .judge import LLM_JUDGE_SCORE, LLMJudge, judge_for_job
 from .models import DuplicateRecord, GenerationJob, RejectedArtifact
-from .near_duplicate_store import NearDuplicateStore
+from .near_duplicate_store import NearDuplicateStore, configured_hasher
 from .validation.completeness import completeness_reasons
 from .validation.language import locale_mismatch, locale_region
-from .validation.near_duplicates import MinHasher, record_text
+from .validation.near_duplicates import record_text
 from .validation.pii import pii_flags, pii_reason
 from .validation.scoring import components_for, quality
 
@@ -109,9 +109,7 @@ class BatchProcessor:
         self.base_lineage = job.lineage
         self.pii_rejects = settings.SYNTHGOV_PII_ACTION == "reject"
         self.region = locale_region(job.locale)
-        self.hasher = MinHasher(
-            num_perm=settings.SYNTHGOV_NEAR_DUPLICATE_NUM_PERM, threshold=settings.SYNTHGOV_NEAR_DUPLICATE_THRESHOLD
-        )
+        self.hasher = configured_hasher()
         self.near_duplicates = NearDuplicateStore(job, self.hasher)
         self.sampler = VariableSampler(
             self.version.variables,

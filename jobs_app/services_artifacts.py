@@ -8,6 +8,7 @@ from qa_app.selectors import qa_pair_duplicate_of
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 
 from .models import RejectedArtifact
+from .near_duplicate_store import pairs_index_for_near_duplicates
 from .validation.language import locale_mismatch, locale_region
 from .validation.pii import pii_flags
 from .validation.scoring import components_for, quality
@@ -83,6 +84,7 @@ def rejected_artifact_promote(*, artifact: RejectedArtifact, question: str, answ
         f"promoted from rejected artifact #{artifact.pk} (job {job.pk}, record {artifact.record_index})"
     )
     pair.save()
+    pairs_index_for_near_duplicates([pair])
     artifact.promoted_pair = pair
     artifact.save(update_fields=["promoted_pair"])
     return pair

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from jobs_app.near_duplicate_store import pairs_index_for_near_duplicates
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from synthgov.history import record_bulk_change
 
@@ -137,6 +138,7 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     pair.source = QAPair.Source.OPERATOR
     _refuse_duplicate(pair)
     pair.save()
+    pairs_index_for_near_duplicates([pair])
     return pair
 
 
@@ -158,4 +160,6 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
         pair.reopen(by=acting_user, at=timezone.now(), reason="content edited after approval")
     pair._history_user = acting_user
     pair.save()
+    if text_changed:
+        pairs_index_for_near_duplicates([pair])
     return pair

@@ -9,6 +9,7 @@ from jobs_app.validation.language import locale_mismatch
 from jobs_app.validation.pii import pii_flags
 from jobs_app.validation.scoring import WEIGHTS, components_for, quality
 from qa_app.models import QAPair
+from qa_app.services import qa_pair_create, qa_pair_edit
 
 VALID_CARD = "4111 1111 1111 1111"
 INVALID_CARD = "4111 1111 1111 1112"
@@ -254,3 +255,25 @@ def test_run_does_not_flag_a_near_duplicate_of_another_jobs_preview(free_text_ve
     job = run_job(free_text_version([NEAR_QUESTION], [SOURDOUGH_ANSWER]), record_count=1)
 
     assert QAPair.objects.get(job=job).flags == []
+
+
+def test_run_flags_a_near_duplicate_of_a_pair_a_person_wrote(free_text_version, run_job, reviewer):
+    typed = qa_pair_create(
+        pair=QAPair(question=SOURDOUGH_QUESTION, answer=SOURDOUGH_ANSWER, tenant_id="acme"), acting_user=reviewer
+    )
+
+    job = run_job(free_text_version([NEAR_QUESTION], [SOURDOUGH_ANSWER]), record_count=1)
+
+    assert [(flag["code"], flag["of"]) for flag in QAPair.objects.get(job=job).flags] == [("near_duplicate", typed.pk)]
+
+
+def test_run_compares_with_the_current_text_of_an_edited_pair(free_text_version, run_job, reviewer):
+    typed = qa_pair_create(
+        pair=QAPair(question="Which flour suits a starter?", answer="Rye flour.", tenant_id="acme"),
+        acting_user=reviewer,
+    )
+    qa_pair_edit(pair=typed, acting_user=reviewer, question=SOURDOUGH_QUESTION, answer=SOURDOUGH_ANSWER)
+
+    job = run_job(free_text_version([NEAR_QUESTION], [SOURDOUGH_ANSWER]), record_count=1)
+
+    assert [(flag["code"], flag["of"]) for flag in QAPair.objects.get(job=job).flags] == [("near_duplicate", typed.pk)]

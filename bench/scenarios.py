@@ -115,6 +115,7 @@ def _vacuum(*tables: str) -> None:
 
 def _delete_job(job: GenerationJob) -> None:
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM qa_app_nearduplicatebucket WHERE tenant_id = %s", [job.tenant_id])
         cursor.execute("DELETE FROM qa_app_qapair WHERE job_id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_rejectedartifact WHERE job_id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_duplicaterecord WHERE job_id = %s", [job.pk])
@@ -122,7 +123,7 @@ def _delete_job(job: GenerationJob) -> None:
         cursor.execute("DELETE FROM jobs_app_historicalgenerationjob WHERE id = %s", [job.pk])
         cursor.execute("DELETE FROM jobs_app_generationjob WHERE id = %s", [job.pk])
         cursor.execute("DELETE FROM django_q_task")
-    _vacuum("qa_app_qapair")
+    _vacuum("qa_app_qapair", "qa_app_nearduplicatebucket")
 
 
 def generation(n: int, repeat: int) -> list[Result]:

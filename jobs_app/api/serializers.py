@@ -4,7 +4,7 @@ from rest_framework import serializers
 from synthgov.api.serializers import Username
 from templates_app.models import PromptTemplate, TemplateVersion
 
-from ..models import GenerationJob, RejectedArtifact, TargetSurface
+from ..models import DuplicateRecord, GenerationJob, RejectedArtifact, TargetSurface
 
 UNKNOWN_TEMPLATE = "No template has the key {key!r}."
 UNKNOWN_REVISION = (
@@ -117,3 +117,18 @@ class RejectedArtifactSerializer(serializers.ModelSerializer):
         model = RejectedArtifact
         fields = ["id", "job", "record_index", "payload", "reasons", "created_at", "promoted_pair"]
         read_only_fields = fields
+
+
+class DuplicateRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DuplicateRecord
+        fields = ["id", "job", "record_index", "content_hash", "duplicate_of", "created_at"]
+        read_only_fields = fields
+
+
+class PromoteSerializer(serializers.Serializer):
+    """The artifact's content as the reviewer edited it."""
+
+    question = serializers.CharField()
+    answer = serializers.CharField()
+    context = serializers.CharField(required=False, allow_blank=True, default="")

@@ -4,13 +4,20 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from qa_app.api.serializers import QAPairSerializer
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
 from synthgov.api.serializers import errors
 
-from .. import services
-from ..models import GenerationJob, RejectedArtifact
-from .serializers import JobCreateSerializer, JobSerializer, RejectedArtifactSerializer
+from .. import services, services_artifacts
+from ..models import DuplicateRecord, GenerationJob, RejectedArtifact
+from .serializers import (
+    DuplicateRecordSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    PromoteSerializer,
+    RejectedArtifactSerializer,
+)
 
 
 class JobFilter(django_filters.FilterSet):
@@ -89,3 +96,41 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         artifacts = RejectedArtifact.objects.filter(job=self.get_object())
         page = self.paginate_queryset(artifacts)
         return self.get_paginated_response(RejectedArtifactSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The job's duplicate records, each with the pair holding that content",
+        responses={200: DuplicateRecordSerializer(many=True), **errors(403, 404)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["get"],
+        pagination_class=IdCursorPagination,
+        permission_classes=[ViewThenServices, can_view(DuplicateRecord)],
+    )
+    def duplicates(self, request, pk=None):
+        duplicates = DuplicateRecord.objects.filter(job=self.get_object())
+        page = self.paginate_queryset(duplicates)
+        return self.get_paginated_response(DuplicateRecordSerializer(page, many=True).data)
+
+
+class RejectedArtifactViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = RejectedArtifact.objects.all()
+    serializer_class = RejectedArtifactSerializer
+    permission_classes = [ViewThenServices]
+    pagination_class = IdCursorPagination
+    filterset_fields = ["job"]
+
+    @extend_schema(
+        summary="Promote an edited rejected record to a pending QA pair",
+        request=PromoteSerializer,
+        responses={201: QAPairSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def promote(self, request, pk=None):
+        content = PromoteSerializer(data=request.data)
+        content.is_valid(raise_exception=True)
+        pair = services_artifacts.rejected_artifact_promote(
+            artifact=self.get_object(), acting_user=request.user, **content.validated_data
+        )
+        return Response(QAPairSerializer(pair).data, status=status.HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from collections_app.api.views import CollectionViewSet, ReleaseViewSet
-from jobs_app.api.views import JobViewSet
+from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
 from qa_app.api.views import QAPairViewSet
 from templates_app.api.views import ChapterViewSet, PromptTemplateViewSet, SubchapterViewSet, TemplateVersionViewSet
 
@@ -14,6 +14,7 @@ router.register("subchapters", SubchapterViewSet)
 router.register("templates", PromptTemplateViewSet)
 router.register("template-versions", TemplateVersionViewSet)
 router.register("jobs", JobViewSet)
+router.register("rejected-artifacts", RejectedArtifactViewSet)
 router.register("qa-pairs", QAPairViewSet)
 router.register("collections", CollectionViewSet)
 router.register("releases", ReleaseViewSet)

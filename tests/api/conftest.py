@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
 from tests.factories import QAPairFactory
 
@@ -39,3 +40,15 @@ def approved_pairs(db):
         return QAPairFactory.create_batch(count, review_status=QAPair.ReviewStatus.APPROVED, **fields)
 
     return make
+
+
+@pytest.fixture
+def pending_job(approved_version, operator):
+    """A triggered job nobody has run (the test transaction never commits, so nothing is queued)."""
+    job, _ = job_trigger(
+        request=JobRequest(
+            template_version=approved_version, tenant_id="acme", record_count=20, target_surface="training"
+        ),
+        acting_user=operator,
+    )
+    return job

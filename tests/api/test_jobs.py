@@ -25,17 +25,6 @@ def contract(approved_version):
     return make
 
 
-@pytest.fixture
-def pending_job(approved_version, operator):
-    job, _ = job_trigger(
-        request=JobRequest(
-            template_version=approved_version, tenant_id="acme", record_count=20, target_surface="training"
-        ),
-        acting_user=operator,
-    )
-    return job
-
-
 def test_create_triggers_a_job_and_answers_201_with_the_contract(api, operator, contract, approved_version):
     response = api(operator).post(JOBS, contract(), format="json")
 

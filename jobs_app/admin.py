@@ -22,7 +22,7 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 
-from . import services, services_artifacts
+from . import services
 from .generators import GENERATORS
 from .generators.base import JUDGE_PROFILE_KEY
 from .generators.template import TemplateGenerator
@@ -288,14 +288,14 @@ class RejectedArtifactAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return _pair_link(artifact.promoted_pair_id)
 
     def object_action_allowed(self, request, obj, name):
-        return not obj.promoted_pair_id and request.user.has_perm(services_artifacts.REVIEW_PERMISSION)
+        return not obj.promoted_pair_id and request.user.has_perm(services.REVIEW_PERMISSION)
 
     def promote(self, request, artifact):
         initial = {name: artifact.payload.get(name, "") for name in PromoteArtifactForm.base_fields}
         form = PromoteArtifactForm(request.POST if selected_action_submitted(request) else None, initial=initial)
         if form.is_valid():
             try:
-                pair = services_artifacts.rejected_artifact_promote(
+                pair = services.rejected_artifact_promote(
                     artifact=artifact, acting_user=request.user, **form.cleaned_data
                 )
             except DomainError as exc:

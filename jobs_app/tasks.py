@@ -1,6 +1,6 @@
 """django-q2 entry points: load by id, call the service."""
 
-from .execution import job_enqueue, job_shard_run, job_shards_resume_stale
+from .services import job_enqueue, job_shard_run, job_shards_resume_stale
 
 
 def run_generation_shard(shard_id: int) -> None:

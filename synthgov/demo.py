@@ -9,8 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from collections_app.models import Collection
-from jobs_app.execution import job_run
-from jobs_app.services import JobRequest, job_trigger
+from jobs_app.services import JobRequest, job_run, job_trigger
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from templates_app.services import template_version_publish, template_version_save_draft
 

@@ -9,7 +9,7 @@ from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
 from synthgov.api.serializers import errors
 
-from .. import services, services_artifacts
+from .. import services
 from ..models import DuplicateRecord, GenerationJob, RejectedArtifact
 from .serializers import (
     DuplicateRecordSerializer,
@@ -130,7 +130,7 @@ class RejectedArtifactViewSet(viewsets.ReadOnlyModelViewSet):
     def promote(self, request, pk=None):
         content = PromoteSerializer(data=request.data)
         content.is_valid(raise_exception=True)
-        pair = services_artifacts.rejected_artifact_promote(
+        pair = services.rejected_artifact_promote(
             artifact=self.get_object(), acting_user=request.user, **content.validated_data
         )
         return Response(QAPairSerializer(pair).data, status=status.HTTP_201_CREATED)

@@ -3,11 +3,9 @@
 import pytest
 from django.db import transaction
 
-from jobs_app import services
-from jobs_app.execution import job_run
 from jobs_app.models import GenerationJob, RejectedArtifact
 from jobs_app.pipeline import BatchProcessor
-from jobs_app.services import job_cancel, job_trigger
+from jobs_app.services import job_cancel, job_run, job_trigger, jobs
 from qa_app.models import QAPair
 from synthgov.errors import PermissionRefused, TransitionRefused
 
@@ -44,7 +42,7 @@ def test_run_of_a_job_cancelled_while_pending_produces_nothing(pending_job, oper
 def test_cancel_of_a_running_job_stops_it_after_the_batch_it_committed(job_request, operator, monkeypatch, settings):
     settings.SYNTHGOV_GENERATION_BATCH_SIZE = 5
     # Nothing runs on its own: the test plays the worker by calling job_run itself.
-    monkeypatch.setattr(services, "job_enqueue", lambda *, job_id: None)
+    monkeypatch.setattr(jobs, "job_enqueue", lambda *, job_id: None)
     job, _ = job_trigger(request=job_request(record_count=20), acting_user=operator)
     process = BatchProcessor.process
 

@@ -3,12 +3,11 @@
 import hashlib
 from datetime import timedelta
 
-from jobs_app.execution import job_run
 from jobs_app.generators import GENERATORS
 from jobs_app.manifest import job_output_manifest
 from jobs_app.models import GenerationJob, JobShard, RejectedArtifact
 from jobs_app.pipeline import BatchProcessor
-from jobs_app.services import job_trigger
+from jobs_app.services import job_run, job_trigger
 from qa_app.models import QAPair
 from templates_app.sampling import sample_variables
 from templates_app.services import template_version_publish

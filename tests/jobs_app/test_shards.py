@@ -5,11 +5,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jobs_app import execution
-from jobs_app.execution import job_run, job_shard_run, job_shards_resume_stale, shard_ranges
 from jobs_app.models import GenerationJob, JobShard
 from jobs_app.pipeline import BatchProcessor
-from jobs_app.services import job_cancel, job_trigger
+from jobs_app.services import (
+    execution,
+    job_cancel,
+    job_run,
+    job_shard_run,
+    job_shards_resume_stale,
+    job_trigger,
+    shard_ranges,
+)
 from qa_app.models import QAPair
 
 

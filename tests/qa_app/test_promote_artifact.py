@@ -3,7 +3,7 @@
 import pytest
 
 from jobs_app.models import RejectedArtifact
-from jobs_app.services_artifacts import PROMOTION_PERMISSION_MISSING, rejected_artifact_promote
+from jobs_app.services import PROMOTION_PERMISSION_MISSING, rejected_artifact_promote
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from templates_app.services import template_version_publish

@@ -6,9 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from jobs_app.execution import job_run
 from jobs_app.models import GenerationJob, TargetSurface
-from jobs_app.services import JobRequest, job_trigger
+from jobs_app.services import JobRequest, job_run, job_trigger
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 from django_q.tasks import async_task
 
-from .generators import GENERATORS
-from .manifest import job_output_manifest
-from .models import GenerationJob, JobShard
-from .pipeline import BatchProcessor
+from ..generators import GENERATORS
+from ..manifest import job_output_manifest
+from ..models import GenerationJob, JobShard
+from ..pipeline import BatchProcessor
 
 logger = logging.getLogger(__name__)
 

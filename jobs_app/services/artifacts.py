@@ -7,11 +7,11 @@ from qa_app.models import QAPair, normalised_content_hash
 from qa_app.selectors import qa_pair_duplicate_of
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 
-from .models import RejectedArtifact
-from .near_duplicate_store import pairs_index_for_near_duplicates
-from .validation.language import locale_mismatch, locale_region
-from .validation.pii import pii_flags
-from .validation.scoring import components_for, quality
+from ..models import RejectedArtifact
+from ..near_duplicate_store import pairs_index_for_near_duplicates
+from ..validation.language import locale_mismatch, locale_region
+from ..validation.pii import pii_flags
+from ..validation.scoring import components_for, quality
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
 PROMOTION_PERMISSION_MISSING = "Promoting a rejected artifact needs the 'approve or reject a QA pair' permission."

@@ -12,9 +12,9 @@ from django_fsm import can_proceed, has_transition_perm
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from templates_app.models import TemplateVersion
 
+from ..generators import GENERATORS
+from ..models import GenerationJob, TargetSurface
 from .execution import job_enqueue, job_plan_shards
-from .generators import GENERATORS
-from .models import GenerationJob, TargetSurface
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,19 @@
-"""The output manifest a finished job carries: counts, reasons, hashes, generator."""
+"""The output manifest a finished job carries: counts, reasons, coverage, hashes, generator."""
 
 import hashlib
 from collections import Counter
+
+from django.db.models import Count
+from django.db.models.fields.json import KT
 
 from qa_app.models import QAPair
 
 from .generators import generator_usage
 from .judge import judge_usage
 from .models import GenerationJob, RejectedArtifact
+
+# A variable with at most this many distinct values has each value's count listed; above, only how many.
+MAX_LISTED_VALUES = 50
 
 
 def job_output_manifest(job: GenerationJob) -> dict:
@@ -23,6 +29,7 @@ def job_output_manifest(job: GenerationJob) -> dict:
         "rejected": job.rejected_records,
         "duplicates": job.duplicate_records,
         "rejection_reasons": dict(sorted(rejection_reasons.items())),
+        "coverage": job_coverage(job),
         "template_content_sha256": job.template_version.content_sha256,
         "pinned_includes": job.template_version.pinned_includes,
         "generator": job.generator,
@@ -31,3 +38,25 @@ def job_output_manifest(job: GenerationJob) -> dict:
         "judge_usage": judge_usage(job),
         "accepted_ids_sha256": accepted_ids.hexdigest(),
     }
+
+
+def job_coverage(job: GenerationJob) -> dict:
+    """How the accepted pairs spread over the variables' values and the subchapters.
+
+    One GROUP BY per variable over the job's pairs, computed by the database from the lineage.
+    """
+    pairs = QAPair.objects.filter(job=job)
+    spec = job.template_version.variables or {}
+    variables = {}
+    for name in sorted(spec):
+        by_value = pairs.values(value=KT(f"lineage__variables__{name}")).annotate(pairs=Count("id")).order_by()
+        distinct = by_value.count()
+        variables[name] = {"distinct_values": distinct}
+        if distinct <= MAX_LISTED_VALUES:
+            variables[name]["pairs_by_value"] = {str(row["value"]): row["pairs"] for row in by_value.order_by("value")}
+    subchapter_variables = [name for name, variable in spec.items() if variable.get("sampler") == "subchapter"]
+    if subchapter_variables:
+        subchapters = variables[subchapter_variables[0]].get("pairs_by_value", {})
+    else:
+        subchapters = {job.subchapter_key: job.accepted_records} if job.accepted_records else {}
+    return {"variables": variables, "pairs_by_subchapter": subchapters}

@@ -358,3 +358,26 @@ def test_run_manifest_accepted_ids_hash_is_stable_for_the_same_job(approved_vers
 
     assert job.output_manifest["accepted_ids_sha256"] == stored
     assert job_output_manifest(job)["accepted_ids_sha256"] == stored
+
+
+def test_output_manifest_shows_how_pairs_cover_each_variables_values(publish, run_job):
+    version = publish(variables=FOUR_COMBINATIONS)
+
+    job = run_job(version, record_count=40)
+
+    coverage = job.output_manifest["coverage"]
+    assert coverage["variables"]["a"]["distinct_values"] == 2
+    assert set(coverage["variables"]["a"]["pairs_by_value"]) == {"1", "2"}
+    assert sum(coverage["variables"]["b"]["pairs_by_value"].values()) == job.accepted_records
+    assert coverage["pairs_by_subchapter"] == {job.subchapter_key: job.accepted_records}
+
+
+def test_output_manifest_lists_only_how_many_values_a_wide_variable_took(publish, run_job):
+    wide = {"sampler": "int_range", "min": 1, "max": 1_000_000}
+    version = publish(variables={"a": wide, "b": wide}, output_schema={})
+
+    job = run_job(version, record_count=80)
+
+    coverage = job.output_manifest["coverage"]["variables"]["a"]
+    assert coverage == {"distinct_values": job.accepted_records}
+    assert job.accepted_records > 50

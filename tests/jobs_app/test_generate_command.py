@@ -52,3 +52,14 @@ def test_generate_reports_a_refused_request_in_one_line(approved_version, operat
 def test_generate_refuses_a_user_without_the_trigger_permission(approved_version, nobody):
     with pytest.raises(CommandError, match="needs the 'trigger generation job' permission"):
         generate(approved_version.template.key, records=10, user=nobody.username)
+
+
+def test_generate_passes_the_generator_and_its_config_to_the_contract(approved_version, operator):
+    with pytest.raises(CommandError, match="no generator profile named 'nowhere'"):
+        generate(
+            approved_version.template.key,
+            records=10,
+            user=operator.username,
+            generator="openai",
+            generator_config={"profile": "nowhere"},
+        )

@@ -1,3 +1,5 @@
+import argparse
+import json
 import threading
 import time
 
@@ -12,6 +14,16 @@ from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 
 POLL_SECONDS = 0.5
+
+
+def json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
 
 
 class Command(BaseCommand):
@@ -32,6 +44,13 @@ class Command(BaseCommand):
         parser.add_argument("--subchapter", default="", help="subchapter key (default: the template's)")
         parser.add_argument("--preview", action="store_true", help="non-production run (allowed on a draft)")
         parser.add_argument("--idempotency-key", default="")
+        parser.add_argument("--generator", default="template", help="backend: template (default) or openai")
+        parser.add_argument(
+            "--generator-config",
+            type=json_object,
+            default=None,
+            help='JSON object, e.g. \'{"profile": "local-vllm"}\' or \'{"judge_profile": "judge"}\'',
+        )
         parser.add_argument("--inline", action="store_true", help="run the job in this process, not on the cluster")
         parser.add_argument("--no-follow", action="store_true", help="print the job id and return at once")
 
@@ -50,6 +69,8 @@ class Command(BaseCommand):
             production=not options["preview"],
             subchapter_key=options["subchapter"],
             idempotency_key=options["idempotency_key"],
+            generator=options["generator"],
+            generator_config=options["generator_config"],
         )
         try:
             job, created = job_trigger(request=request, acting_user=user)

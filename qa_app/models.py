@@ -86,6 +86,8 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["review_status", "id"], name="qa_pair_review_queue"),
             # The review queue sorted by quality (the admin orders ties by id in the same direction).
             models.Index(fields=["review_status", "quality_score", "id"], name="qa_pair_review_by_quality"),
+            # Every pair sorted by quality, unfiltered: without it a million rows are sorted per page.
+            models.Index(fields=["quality_score", "id"], name="qa_pair_by_quality"),
         ]
         permissions = [("review_qapair", "Can approve or reject a QA pair")]
 

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from jobs_app.models import RejectedArtifact
 from jobs_app.services import JobRequest, job_trigger
 from synthgov.roles import ensure_roles
 from templates_app.services import template_version_publish
@@ -86,3 +87,22 @@ def superuser_factory(db):
         return UserFactory(username=username, is_staff=True, is_superuser=True)
 
     return make
+
+
+@pytest.fixture
+def rejected_artifact(author, approver, run_job):
+    """A record of a production job rejected by its output schema (the sum has two digits, the schema allows one)."""
+    version = TemplateVersionFactory(
+        author=author,
+        variables={
+            "a": {"sampler": "int_range", "min": 5, "max": 9},
+            "b": {"sampler": "int_range", "min": 5, "max": 9},
+        },
+        output_schema={
+            "type": "object",
+            "required": ["question", "answer"],
+            "properties": {"answer": {"type": "string", "maxLength": 1}},
+        },
+    )
+    template_version_publish(version=version, acting_user=approver)
+    return RejectedArtifact.objects.get(job=run_job(version, record_count=1))

@@ -4,31 +4,16 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from jobs_app.models import DuplicateRecord, RejectedArtifact
+from jobs_app.models import DuplicateRecord
 from qa_app.models import QAPair
 from templates_app.services import template_version_publish
 from tests.factories import QAPairFactory, TemplateVersionFactory
 from tests.jobs_app.conftest import FOUR_COMBINATIONS
 
-SINGLE_DIGIT_SCHEMA = {
-    "type": "object",
-    "required": ["question", "answer"],
-    "properties": {"answer": {"type": "string", "maxLength": 1}},
-}
-
 
 @pytest.fixture
-def artifact(author, approver, run_job):
-    version = TemplateVersionFactory(
-        author=author,
-        variables={
-            "a": {"sampler": "int_range", "min": 5, "max": 9},
-            "b": {"sampler": "int_range", "min": 5, "max": 9},
-        },
-        output_schema=SINGLE_DIGIT_SCHEMA,
-    )
-    template_version_publish(version=version, acting_user=approver)
-    return RejectedArtifact.objects.get(job=run_job(version, record_count=1))
+def artifact(rejected_artifact):
+    return rejected_artifact
 
 
 def promote_url(artifact):

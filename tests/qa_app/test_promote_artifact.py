@@ -2,34 +2,15 @@
 
 import pytest
 
-from jobs_app.models import RejectedArtifact
 from jobs_app.services import PROMOTION_PERMISSION_MISSING, rejected_artifact_promote
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
-from templates_app.services import template_version_publish
-from tests.factories import QAPairFactory, TemplateVersionFactory
-
-SINGLE_DIGIT_SCHEMA = {
-    "type": "object",
-    "required": ["question", "answer"],
-    "properties": {"answer": {"type": "string", "maxLength": 1}},
-}
+from tests.factories import QAPairFactory
 
 
 @pytest.fixture
-def artifact(author, approver, run_job):
-    """A record of a production job rejected by the output schema (its sum has two digits)."""
-    version = TemplateVersionFactory(
-        author=author,
-        variables={
-            "a": {"sampler": "int_range", "min": 5, "max": 9},
-            "b": {"sampler": "int_range", "min": 5, "max": 9},
-        },
-        output_schema=SINGLE_DIGIT_SCHEMA,
-    )
-    template_version_publish(version=version, acting_user=approver)
-    job = run_job(version, record_count=1)
-    return RejectedArtifact.objects.get(job=job)
+def artifact(rejected_artifact):
+    return rejected_artifact
 
 
 def promote(artifact, user, **edits):

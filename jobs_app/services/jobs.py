@@ -50,9 +50,13 @@ class JobRequest:
             "production": self.production,
             "generator": self.generator,
             "generator_config": self.generator_config or {},
-            "chapter_key": self.chapter_key,
-            "subchapter_key": self.subchapter_key,
         }
+        # The taxonomy keys count only where they choose something: the chapter is always the
+        # template's, and so is the subchapter unless a job on a chapter-level template narrows
+        # it. Left out otherwise, so requests made before these fields existed keep their keys.
+        template = self.template_version.template
+        if self.subchapter_key and not template.subchapter_id:
+            canonical["subchapter_key"] = self.subchapter_key
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 

@@ -1,5 +1,9 @@
 """The job request contract: each bad field is refused naming it; good values are stored in canonical form."""
 
+import hashlib
+import json
+from dataclasses import replace
+
 import pytest
 
 from jobs_app.models import GenerationJob
@@ -82,3 +86,35 @@ def test_trigger_refuses_a_sibling_subchapter_when_the_template_has_its_own(job_
 
     assert refused.value.field == "subchapter_key"
     assert approved_version.template.subchapter.key in refused.value.message
+
+
+def test_the_fingerprint_of_a_request_without_taxonomy_keys_is_the_one_it_had_before_they_existed(job_request):
+    request = job_request(tenant_id="acme", record_count=20, target_surface="training", seed=1)
+    # Computed as the service did before chapter_key and subchapter_key joined the contract.
+    canonical = {
+        "template_version": request.template_version.pk,
+        "tenant_id": "acme",
+        "record_count": 20,
+        "target_surface": "training",
+        "seed": 1,
+        "locale": "en",
+        "production": True,
+        "generator": "template",
+        "generator_config": {},
+    }
+    before = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+    template = request.template_version.template
+    assert request.fingerprint() == before
+    assert (
+        replace(request, chapter_key=template.chapter.key, subchapter_key=template.subchapter.key).fingerprint()
+        == before
+    )
+
+
+def test_a_subchapter_that_narrows_a_chapter_level_template_changes_the_fingerprint(job_request):
+    request = job_request()
+    template = request.template_version.template
+    template.subchapter = None
+
+    assert replace(request, subchapter_key="addition").fingerprint() != request.fingerprint()

@@ -31,7 +31,7 @@ def job_output_manifest(job: GenerationJob) -> dict:
         "rejection_reasons": dict(sorted(rejection_reasons.items())),
         "coverage": job_coverage(job),
         "template_content_sha256": job.template_version.content_sha256,
-        "pinned_includes": job.template_version.pinned_includes,
+        "pinned_includes": job.lineage.get("pinned_includes", {}),
         "generator": job.generator,
         "generator_config": job.generator_config,
         "generator_usage": generator_usage(job),

@@ -7,6 +7,7 @@ One version per key serves the whole composition, references inside referenced t
 """
 
 from .models import PromptTemplate, TemplateVersion
+from .rendering import CompiledVersion
 from .rendering.composition import Composition, CompositionError, resolve_composition
 
 UNKNOWN_TEMPLATE = "no template has the key '{key}'"
@@ -18,10 +19,17 @@ PIN_CHANGED = "the version of '{key}' pinned at publish (version {version}) no l
 
 def resolve_references(version: TemplateVersion, environment) -> Composition:
     """The versions a version's references use; raises FieldCompositionErrors by root field."""
-    lookup = _pinned_lookup(version.pinned_includes) if version.includes_are_pinned else _current_approved
+    # A draft carries pins only in memory, for a preview job that pinned them when it was triggered.
+    pinned = version.includes_are_pinned or bool(version.pinned_includes)
+    lookup = _pinned_lookup(version.pinned_includes) if pinned else _current_approved
     # A version being added in a form may not have its template yet; it then cannot name itself.
     template = getattr(version, "template", None)
     return resolve_composition(environment, template.key if template else "", version, lookup)
+
+
+def draft_pins(version: TemplateVersion) -> dict:
+    """What a draft's references resolve to now (the current approved versions), as pins."""
+    return pins_for(CompiledVersion.compile(version).composition)
 
 
 def pins_for(composition: Composition) -> dict:

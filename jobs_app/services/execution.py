@@ -111,7 +111,11 @@ def job_shard_run(*, shard_id: int) -> JobShard:
     if shard.started_at is None:
         JobShard.objects.filter(pk=shard.pk).update(started_at=shard.heartbeat_at)
     try:
-        processor = BatchProcessor(job, GENERATORS[job.generator](job.template_version, job.generator_config))
+        version = job.template_version
+        if not version.includes_are_pinned:
+            # A preview of a draft renders the versions its references had when it was triggered.
+            version.pinned_includes = job.lineage.get("pinned_includes") or {}
+        processor = BatchProcessor(job, GENERATORS[job.generator](version, job.generator_config))
         batch_size = processor.batch_size(settings.SYNTHGOV_GENERATION_BATCH_SIZE)
         start = shard.start + shard.processed_records
         while start < shard.stop:

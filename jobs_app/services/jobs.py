@@ -10,7 +10,9 @@ from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
+from templates_app.rendering import TemplateRenderError
 
 from ..generators import GENERATORS
 from ..models import GenerationJob, TargetSurface
@@ -137,6 +139,14 @@ def _validated(request: JobRequest) -> JobRequest:
     )
 
 
+def _draft_pins(version: TemplateVersion) -> dict:
+    """A preview job renders its draft with what the draft's references are now, whenever it runs."""
+    try:
+        return draft_pins(version)
+    except TemplateRenderError as exc:
+        raise InvalidInput(f"{version} cannot be previewed: {exc}", field="template_version") from exc
+
+
 def _job_lineage(request: JobRequest) -> dict:
     version = request.template_version
     template = version.template
@@ -145,7 +155,7 @@ def _job_lineage(request: JobRequest) -> dict:
         "template_version": version.version,
         "template_version_id": version.pk,
         "template_content_sha256": version.content_sha256,
-        "pinned_includes": version.pinned_includes,
+        "pinned_includes": version.pinned_includes if version.includes_are_pinned else _draft_pins(version),
         "chapter": request.chapter_key,
         "subchapter": request.subchapter_key,
         "generator": request.generator,

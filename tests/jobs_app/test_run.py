@@ -3,12 +3,15 @@
 import hashlib
 from datetime import timedelta
 
+import pytest
+
 from jobs_app.generators import GENERATORS
 from jobs_app.manifest import job_output_manifest
 from jobs_app.models import GenerationJob, JobShard, RejectedArtifact
 from jobs_app.pipeline import BatchProcessor
 from jobs_app.services import job_run, job_trigger
 from qa_app.models import QAPair
+from synthgov.errors import InvalidInput
 from templates_app.sampling import sample_variables
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
@@ -226,16 +229,15 @@ def test_run_keeps_a_render_failure_as_a_rejected_artifact(unpublished_draft, ru
     assert "division" in artifact.reasons[0]["message"]
 
 
-def test_run_fails_a_job_whose_template_does_not_compile(unpublished_draft, run_job):
+def test_a_preview_of_a_draft_that_does_not_compile_is_refused_when_triggered(unpublished_draft, run_job):
     unpublished_draft.question_template = "What is {{ a plus }}?"
     unpublished_draft.save()
 
-    job = run_job(unpublished_draft, production=False, record_count=5)
+    with pytest.raises(InvalidInput, match="cannot be previewed: question_template, line 1") as refused:
+        run_job(unpublished_draft, production=False, record_count=5)
 
-    assert job.status == GenerationJob.Status.FAILED
-    assert "question_template" in job.error
-    assert job.finished_at is not None
-    assert not QAPair.objects.filter(job=job).exists()
+    assert refused.value.field == "template_version"
+    assert not GenerationJob.objects.exists()
 
 
 def test_run_records_the_lineage_of_every_pair(approved_version, run_job):

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.urls import reverse
 
+from jobs_app.services import JobRequest, job_run, job_trigger
+from qa_app.models import QAPair
 from synthgov.errors import InvalidInput
 from templates_app.composition import NOT_APPROVED, UNKNOWN_TEMPLATE
 from templates_app.files import export_templates, import_templates, read_documents
@@ -309,6 +311,40 @@ def test_the_job_lineage_carries_the_pinned_includes(published, draft, approver,
 
     assert job.lineage["pinned_includes"] == version.pinned_includes
     assert set(job.lineage["pinned_includes"]) == {"preamble"}
+
+
+def test_a_preview_job_of_a_draft_renders_the_versions_its_references_had_when_triggered(
+    published, draft, approver, run_job, django_capture_on_commit_callbacks, operator
+):
+    first = published("preamble", question_template="Old preamble.")
+    version = draft(question_template='{% include "preamble" %} {{ a }} {{ b }}')
+    job, _ = job_trigger(
+        request=JobRequest(
+            template_version=version, tenant_id="acme", record_count=2, target_surface="training", production=False
+        ),
+        acting_user=operator,
+    )
+    published("preamble", question_template="New preamble.")
+
+    job = job_run(job_id=job.pk)
+
+    assert job.lineage["pinned_includes"]["preamble"]["version_id"] == first.pk
+    assert job.output_manifest["pinned_includes"] == job.lineage["pinned_includes"]
+    assert {pair.question.split(".")[0] for pair in QAPair.objects.filter(job=job)} == {"Old preamble"}
+
+
+def test_a_preview_job_of_a_draft_whose_reference_does_not_resolve_is_refused(draft, operator):
+    version = draft(question_template='{% include "nowhere" %} {{ a }} {{ b }}')
+
+    with pytest.raises(InvalidInput, match=r"cannot be previewed: .*no template has the key 'nowhere'") as refused:
+        job_trigger(
+            request=JobRequest(
+                template_version=version, tenant_id="acme", record_count=2, target_surface="training", production=False
+            ),
+            acting_user=operator,
+        )
+
+    assert refused.value.field == "template_version"
 
 
 def test_an_export_of_a_composed_version_imports_back_unchanged(published, draft, approver, author, tmp_path):

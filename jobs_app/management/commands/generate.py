@@ -110,8 +110,11 @@ class Command(BaseCommand):
         with tqdm(total=job.record_count, unit="rec", desc=f"job {job.pk}") as bar:
             while True:
                 job.refresh_from_db()
+                # The counts first, without a redraw: the bar's update then shows them with its own progress.
+                bar.set_postfix(
+                    accepted=job.accepted_records, rejected=job.rejected_records, status=job.status, refresh=False
+                )
                 bar.update(job.processed_records - bar.n)
-                bar.set_postfix(accepted=job.accepted_records, rejected=job.rejected_records, status=job.status)
                 if job.is_finished:
                     return job
                 time.sleep(POLL_SECONDS)

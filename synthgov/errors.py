@@ -7,11 +7,13 @@ Each carries a message a person can act on. The HTTP status is how an API edge m
 class DomainError(Exception):
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, problems: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.message = message
         # The request field at fault, when one is: the API reports it as {"field": [message]}.
         self.field = field
+        # Several fields at fault, each with its own messages: the API reports them as they are.
+        self.problems = problems or ({field: [message]} if field else {})
 
 
 class InvalidInput(DomainError):

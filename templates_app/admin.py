@@ -12,7 +12,7 @@ from synthgov.admin_tools import (
 )
 
 from . import services
-from .checks import compile_problems, structure_problems
+from .checks import draft_problems
 from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from .selectors import qa_pair_count, with_template_counts
 from .version_pages import VersionPagesMixin
@@ -96,8 +96,9 @@ class TemplateVersionForm(forms.ModelForm):
         for name in ("template", *CONTENT_FIELDS):
             if cleaned.get(name) is not None:
                 setattr(version, name, cleaned[name])
-        for problem in structure_problems(version) + compile_problems(version):
-            self.add_error(None, problem)
+        for field_problems in draft_problems(version).values():
+            for problem in field_problems:
+                self.add_error(None, problem)
         return cleaned
 
 

@@ -1,8 +1,11 @@
 """Checks a version's content must pass: structure when saved, rendering when published."""
 
+import re
+
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .models import CONTENT_FIELDS
 from .rendering import TEMPLATE_FIELDS, CompiledVersion, TemplateRenderError, compile_field, compose, make_environment
 from .sampling import SamplingContext, SamplingError, SpecError, VariableSampler, variables_spec_errors
 
@@ -50,6 +53,22 @@ def compile_errors(version, *, references: bool = True) -> list[TemplateRenderEr
 
 def compile_problems(version, *, references: bool = True) -> list[str]:
     return [str(error) for error in compile_errors(version, references=references)]
+
+
+def problem_field(problem: str) -> str | None:
+    """The content field a check's message is about: messages start with it ("answer_template, line 2: ...")."""
+    named = re.match(r"\w+", problem)
+    return named.group() if named and named.group() in CONTENT_FIELDS else None
+
+
+def draft_problems(version, *, references: bool = True) -> dict[str, list[str]]:
+    """What keeps a draft from being saved, by the field each problem is about: structure, then compilation."""
+    problems: dict[str, list[str]] = {}
+    for problem in structure_problems(version):
+        problems.setdefault(problem_field(problem) or "content", []).append(problem)
+    for error in compile_errors(version, references=references):
+        problems.setdefault(error.field, []).append(str(error))
+    return problems
 
 
 def rendering_problems(version, compiled: CompiledVersion | None = None) -> list[str]:

@@ -6,7 +6,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 
-from .checks import compile_errors, compile_problems, rendering_problems, structure_problems
+from .checks import compile_problems, draft_problems, rendering_problems, structure_problems
 from .composition import pins_for
 from .models import CONTENT_FIELDS, TemplateVersion
 from .rendering import CompiledVersion
@@ -48,12 +48,10 @@ def template_version_save_draft(
         and not TemplateVersion.objects.filter(pk=version.pk, status=TemplateVersion.Status.DRAFT).exists()
     ):
         raise TransitionRefused(version.immutable_message())
-    problems = structure_problems(version)
+    problems = draft_problems(version, references=check_references)
     if problems:
-        raise InvalidInput("; ".join(problems))
-    errors = compile_errors(version, references=check_references)
-    if errors:
-        raise InvalidInput("; ".join(str(error) for error in errors), field=errors[0].field)
+        message = "; ".join(problem for field_problems in problems.values() for problem in field_problems)
+        raise InvalidInput(message, field=next(iter(problems)), problems=problems)
     if version.pk is None:
         version.version = _next_version_number(version.template)
         version.author = acting_user

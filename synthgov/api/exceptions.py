@@ -21,10 +21,7 @@ STILL_REFERENCED = "{object} cannot be deleted: {referrers} still refer to it. R
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        body = {"detail": exc.message}
-        if exc.field:
-            body[exc.field] = [exc.message]
-        return Response(body, status=exc.http_status)
+        return Response({"detail": exc.message, **exc.problems}, status=exc.http_status)
     if isinstance(exc, ConcurrentTransition):
         set_rollback()
         return Response({"detail": CHANGED_MEANWHILE}, status=status.HTTP_409_CONFLICT)

@@ -1,19 +1,10 @@
-import re
-
 from django.conf import settings
 from rest_framework import serializers
 
 from synthgov.api.serializers import Username, model_clean
 
-from ..checks import compile_problems, structure_problems
 from ..models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from ..selectors import PREVIEW_MAX_RECORDS
-
-
-def field_named_in(problem: str) -> str | None:
-    """The content field a check's message is about: messages start with it ("answer_template, line 2: ...")."""
-    named = re.match(r"\w+", problem)
-    return named.group() if named and named.group() in CONTENT_FIELDS else None
 
 
 class ChapterSerializer(serializers.ModelSerializer):
@@ -72,22 +63,6 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
             # A version stays with its template; a new template starts with a new version.
             fields["template"].read_only = True
         return fields
-
-    def validate(self, attrs):
-        """The checks the admin form runs, each problem under the field it is about (syntax errors name the line)."""
-        version = (
-            TemplateVersion(**{name: getattr(self.instance, name) for name in CONTENT_FIELDS})
-            if self.instance
-            else TemplateVersion()
-        )
-        for name, value in attrs.items():
-            setattr(version, name, value)
-        problems: dict[str, list[str]] = {}
-        for problem in structure_problems(version) + compile_problems(version):
-            problems.setdefault(field_named_in(problem) or "non_field_errors", []).append(problem)
-        if problems:
-            raise serializers.ValidationError(problems)
-        return attrs
 
 
 class PublishSerializer(serializers.Serializer):

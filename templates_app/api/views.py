@@ -10,6 +10,7 @@ from synthgov.api.serializers import errors
 from synthgov.errors import InvalidInput
 
 from .. import selectors, services
+from ..checks import problem_field
 from ..models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from ..sampling import SpecError
 from .filters import PromptTemplateFilter, SubchapterFilter, TemplateVersionFilter
@@ -23,7 +24,6 @@ from .serializers import (
     PublishSerializer,
     SubchapterSerializer,
     TemplateVersionSerializer,
-    field_named_in,
 )
 
 
@@ -134,7 +134,7 @@ class TemplateVersionViewSet(viewsets.ModelViewSet):
         failures = [record["error"] for record in records if record["error"]]
         if len(failures) == len(records):
             # Nothing rendered (an undefined variable, say): answer as a refused save would, naming field and line.
-            raise InvalidInput(f"No record renders: {failures[0]}", field=field_named_in(failures[0]))
+            raise InvalidInput(f"No record renders: {failures[0]}", field=problem_field(failures[0]))
         return Response(PreviewRecordSerializer(records, many=True).data)
 
     @extend_schema(

@@ -1,5 +1,4 @@
 import os
-import re
 from datetime import timedelta
 
 from django import forms
@@ -321,9 +320,6 @@ class DuplicateRecordAdmin(ReadOnlyAdmin):
         return _pair_link(duplicate.duplicate_of_id)
 
 
-ENV_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 class GeneratorProfileForm(forms.ModelForm):
     # Local servers (vLLM, Ollama, llama.cpp) mostly speak plain http.
     base_url = forms.URLField(
@@ -347,14 +343,7 @@ class GeneratorProfileForm(forms.ModelForm):
         ]
 
     def clean_api_key_env(self):
-        name = self.cleaned_data["api_key_env"].strip()
-        # A pasted key (sk-..., with dashes) is refused here rather than stored in the database.
-        if name and not ENV_VARIABLE_NAME.fullmatch(name):
-            raise forms.ValidationError(
-                "Give the name of an environment variable (letters, digits, underscores, e.g. OPENAI_API_KEY), "
-                "never the key itself."
-            )
-        return name
+        return self.cleaned_data["api_key_env"].strip()
 
 
 @admin.register(GeneratorProfile)

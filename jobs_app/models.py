@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -191,7 +191,17 @@ class GeneratorProfile(models.Model):
     timeout_seconds = models.FloatField(default=60)
     max_retries = models.PositiveIntegerField(default=4)
     api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="Name of the environment variable holding the API key (never the key)."
+        max_length=100,
+        blank=True,
+        help_text="Name of the environment variable holding the API key (never the key).",
+        # A pasted key (sk-..., with dashes) is refused rather than stored in the database.
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z_][A-Za-z0-9_]*\Z",
+                "Give the name of an environment variable (letters, digits, underscores, e.g. OPENAI_API_KEY), "
+                "never the key itself.",
+            )
+        ],
     )
     structured_output = models.BooleanField(
         default=True, help_text="Ask for JSON matching output_schema through response_format (json_schema)."

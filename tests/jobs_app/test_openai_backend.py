@@ -4,6 +4,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -442,3 +443,10 @@ def test_an_llm_job_commits_every_few_rounds_of_concurrent_requests(run_openai, 
 
     assert job.status == GenerationJob.Status.FAILED
     assert job.processed_records == profile.concurrency * LLM_ROUNDS_PER_BATCH == 8
+
+
+def test_a_profile_refuses_a_key_where_the_name_of_its_variable_belongs(profile):
+    profile.api_key_env = SECRET
+
+    with pytest.raises(ValidationError, match="never the key itself"):
+        profile.full_clean()

@@ -445,7 +445,7 @@ def test_an_llm_job_commits_every_few_rounds_of_concurrent_requests(run_openai, 
     assert job.processed_records == profile.concurrency * LLM_ROUNDS_PER_BATCH == 8
 
 
-def test_a_profile_refuses_a_key_where_the_name_of_its_variable_belongs(profile):
+def test_a_profile_refuses_a_key_where_the_name_of_its_variable_belongs(db, profile):
     profile.api_key_env = SECRET
 
     with pytest.raises(ValidationError, match="never the key itself"):

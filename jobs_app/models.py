@@ -149,7 +149,13 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
 
 
 class JobShard(models.Model):
-    """A contiguous range of a job's record indexes, run by one task; resumable from `processed_records`."""
+    """A contiguous range of a job's record indexes, run by one task; resumable from `processed_records`.
+
+    Its status is not an FSM field on purpose: every change (claim, batch progress, done, re-queue
+    by the stale sweep) is a conditional UPDATE that re-checks status, heartbeat and progress under
+    the row lock, so of two workers exactly one wins. A transition on a loaded instance checks the
+    state it read, not the heartbeat another worker wrote since (jobs_app/services/execution.py).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from qa_app.models import QAPair
 from synthgov.bulk import refresh_statistics
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.history import delete_with_history
 
 from .exporters import openai_chat
 from .models import Collection, Membership, Release, ReleaseItem, Split
@@ -122,11 +123,9 @@ def collection_add_pairs(
 def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], acting_user) -> int:
     if not acting_user.has_perm("collections_app.delete_membership"):
         raise PermissionRefused("Removing pairs from a collection needs the 'delete membership' permission.")
-    memberships = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)))
-    for membership in memberships:
-        membership._history_user = acting_user
-        membership.delete()
-    return len(memberships)
+    ids = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).values_list("pk", flat=True))
+    # Nothing refers to a membership, so one DELETE per chunk, with a history row each saying who removed it.
+    return delete_with_history(Membership, ids, user=acting_user, at=timezone.now())
 
 
 def collection_release(*, collection: Collection, acting_user) -> Release:

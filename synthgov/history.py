@@ -27,3 +27,25 @@ def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type:
     with connection.cursor() as cursor:
         cursor.execute(sql, [at, reason, history_type, user.pk if user else None, *pks])
         return cursor.rowcount
+
+
+def delete_with_history(model, pks: list, *, user, at, chunk_size: int = 2000) -> int:
+    """Delete rows in bulk, each with its "-" history row (who, when), as save()-based history would.
+
+    A plain QuerySet.delete() would fetch every row and send post_delete per row (simple-history
+    listens), one INSERT each and without the acting user. The model must have no rows referring
+    to it: this DELETE does not cascade.
+    """
+    quote = connection.ops.quote_name
+    deleted = 0
+    for start in range(0, len(pks), chunk_size):
+        chunk = pks[start : start + chunk_size]
+        record_bulk_change(model, chunk, user=user, reason="", at=at, history_type="-")
+        placeholders = ", ".join(["%s"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} IN ({placeholders})",
+                chunk,
+            )
+            deleted += cursor.rowcount
+    return deleted

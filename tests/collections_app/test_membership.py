@@ -245,3 +245,16 @@ def test_remove_refuses_a_user_without_the_delete_membership_permission(collecti
         collection_remove_pairs(collection=collection, pairs=[pair], acting_user=nobody)
 
     assert Membership.objects.filter(collection=collection, qa_pair=pair).exists()
+
+
+def test_remove_takes_the_same_few_queries_however_many_pairs_go(
+    collection, approved_pair, curator, django_assert_max_num_queries
+):
+    pairs = [approved_pair() for _ in range(30)]
+    collection_add_pairs(collection=collection, pairs=pairs, acting_user=curator)
+
+    with django_assert_max_num_queries(8):
+        removed = collection_remove_pairs(collection=collection, pairs=pairs, acting_user=curator)
+
+    assert removed == 30
+    assert Membership.history.filter(collection_id=collection.pk, history_type="-").count() == 30

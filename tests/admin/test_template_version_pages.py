@@ -285,6 +285,8 @@ def test_the_version_list_shows_which_version_is_current(admin_client, approved_
     response = admin_client.get(reverse("admin:templates_app_templateversion_changelist"))
 
     assert "is_current" in response.context["cl"].list_display
+    # The approved version's row shows the boolean as Django's "yes" icon.
+    assert b'alt="True"' in response.content
 
 
 def test_publishing_over_a_current_version_asks_what_to_do_with_it(client, approver, approved_version, second_draft):

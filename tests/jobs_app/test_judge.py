@@ -255,7 +255,9 @@ def test_an_openai_job_can_be_judged_by_another_profile(run_job, publish, fake_o
 
     assert job.status == GenerationJob.Status.SUCCEEDED
     assert [is_judge_request(request.body) for request in fake_openai.received].count(True) == 2
-    for pair in QAPair.objects.filter(job=job):
+    pairs = list(QAPair.objects.filter(job=job))
+    assert len(pairs) == 2
+    for pair in pairs:
         assert pair.metadata["model"] == "writer-model"
         assert pair.scores[LLM_JUDGE_SCORE]["model"] == "judge-model"
 

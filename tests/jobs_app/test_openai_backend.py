@@ -72,7 +72,9 @@ def test_openai_job_turns_each_reply_into_a_pending_pair(run_openai):
 def test_pairs_carry_token_usage_latency_and_model(run_openai):
     job = run_openai(record_count=3)
 
-    for pair in QAPair.objects.filter(job=job):
+    pairs = list(QAPair.objects.filter(job=job))
+    assert len(pairs) == job.accepted_records > 0
+    for pair in pairs:
         assert pair.metadata["model"] == "fake-model"
         assert pair.metadata["usage"]["prompt_tokens"] > 0
         assert pair.metadata["usage"]["completion_tokens"] > 0

@@ -130,9 +130,9 @@ def test_the_sweep_requeues_shards_silent_past_the_stale_limit(job_request, oper
     JobShard.objects.filter(pk=fresh.pk).update(status=JobShard.Status.RUNNING, heartbeat_at=timezone.now())
     JobShard.objects.filter(pk=done.pk).update(status=JobShard.Status.DONE, heartbeat_at=long_ago)
 
-    with_captured_commit = job_shards_resume_stale()
+    requeued = job_shards_resume_stale()
 
-    assert with_captured_commit == [stale.pk]
+    assert requeued == [stale.pk]
     stale.refresh_from_db()
     assert stale.status == JobShard.Status.PENDING
     assert stale.heartbeat_at > long_ago
@@ -157,7 +157,9 @@ def test_the_sweep_leaves_the_shards_of_finished_jobs_alone(job_request, operato
     assert job_shards_resume_stale() == []
 
 
-def test_a_requeued_shard_stops_the_worker_that_was_only_slow(job_request, operator, small_shards, unqueued, settings):
+def test_a_requeued_shard_stops_the_worker_that_was_only_slow(
+    job_request, operator, small_shards, unqueued, monkeypatch
+):
     job, _ = job_trigger(request=job_request(record_count=20), acting_user=operator)
     shard = job.shards.first()
     original_commit = execution._commit_batch
@@ -166,11 +168,8 @@ def test_a_requeued_shard_stops_the_worker_that_was_only_slow(job_request, opera
         JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.PENDING)
         return original_commit(processor, shard, start, stop)
 
-    execution._commit_batch = commit_after_the_sweep_requeued_the_shard
-    try:
-        job_shard_run(shard_id=shard.pk)
-    finally:
-        execution._commit_batch = original_commit
+    monkeypatch.setattr(execution, "_commit_batch", commit_after_the_sweep_requeued_the_shard)
+    job_shard_run(shard_id=shard.pk)
 
     shard.refresh_from_db()
     assert (shard.status, shard.processed_records) == (JobShard.Status.PENDING, 0)

@@ -163,7 +163,9 @@ def test_quality_score_is_lower_for_a_flagged_record():
 def test_run_stores_a_quality_score_in_the_unit_interval_with_its_components(approved_version, run_job):
     job = run_job(approved_version, record_count=5)
 
-    for pair in QAPair.objects.filter(job=job):
+    pairs = list(QAPair.objects.filter(job=job))
+    assert len(pairs) == job.accepted_records > 0
+    for pair in pairs:
         assert 0 <= pair.quality_score <= 1
         assert set(pair.scores) == set(WEIGHTS)
         assert pair.quality_score == pytest.approx(sum(WEIGHTS[name] * pair.scores[name] for name in WEIGHTS), abs=1e-3)

@@ -10,12 +10,18 @@ connection refused) keeps the pair, pending like every other, flagged `judge_fai
 import json
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .generators.base import JUDGE_PROFILE_KEY
-from .generators.openai_client import describe_failure, missing_key_variable, open_client, parse_json_object
+from .generators.openai_client import (
+    describe_failure,
+    missing_key_variable,
+    open_client,
+    parse_json_object,
+    timed_completion,
+    token_usage,
+)
 from .generators.rate import limiter_for
 from .generators.usage import judge_usage_totals
 from .models import GeneratorProfile
@@ -122,11 +128,10 @@ class LLMJudge:
             {"role": "system", "content": self.system_message},
             {"role": "user", "content": json.dumps(pair, ensure_ascii=False)},
         ]
-        if self.limiter:
-            self.limiter.wait()
-        started = time.perf_counter()
         try:
-            completion = client.chat.completions.create(
+            completion, latency_ms = timed_completion(
+                client,
+                self.limiter,
                 model=self.profile.model,
                 messages=messages,
                 temperature=self.profile.temperature,
@@ -137,11 +142,7 @@ class LLMJudge:
             message = describe_failure(self.profile, exc)
             transport_failure.record(message)
             return Verdict(None, message)
-        usage = {"latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-        if completion.usage:
-            usage.update(
-                prompt_tokens=completion.usage.prompt_tokens, completion_tokens=completion.usage.completion_tokens
-            )
+        usage = {"latency_ms": latency_ms, **token_usage(completion)}
         where = f"judge profile {self.profile.name!r}"
         if not completion.choices:
             return Verdict(None, f"{where}: the reply has no choices", usage)

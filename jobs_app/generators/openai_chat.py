@@ -8,14 +8,21 @@ error, the backend raises BackendUnavailable and the job fails with that message
 
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from templates_app.rendering import RECORD_FIELDS, CompiledVersion, TemplateRenderError
 
 from ..models import GeneratorProfile
 from .base import JUDGE_PROFILE_KEY, BackendUnavailable, Generated, Generator, judge_config_problems, reason
-from .openai_client import describe_failure, missing_key_variable, open_client, parse_json_object, profile_problem
+from .openai_client import (
+    describe_failure,
+    missing_key_variable,
+    open_client,
+    parse_json_object,
+    profile_problem,
+    timed_completion,
+    token_usage,
+)
 from .rate import limiter_for
 
 # Per-job overrides of the profile: (accepted types, lowest, highest).
@@ -135,11 +142,10 @@ class OpenAIChatGenerator(Generator):
         system = "\n\n".join(part for part in (rendered["system_prompt"], self.schema_instruction) if part)
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": rendered["prompt"]})
-        if self.limiter:
-            self.limiter.wait()
-        started = time.perf_counter()
         try:
-            completion = client.chat.completions.create(
+            completion, latency_ms = timed_completion(
+                client,
+                self.limiter,
                 model=self.profile.model,
                 messages=messages,
                 temperature=self.temperature,
@@ -149,12 +155,9 @@ class OpenAIChatGenerator(Generator):
         except OpenAIError as exc:
             failed.set()
             raise BackendUnavailable(describe_failure(self.profile, exc)) from exc
-        metadata = {"latency_ms": round((time.perf_counter() - started) * 1000, 1), "model": completion.model}
-        if completion.usage:
-            metadata["usage"] = {
-                "prompt_tokens": completion.usage.prompt_tokens,
-                "completion_tokens": completion.usage.completion_tokens,
-            }
+        metadata = {"latency_ms": latency_ms, "model": completion.model}
+        if usage := token_usage(completion):
+            metadata["usage"] = usage
         if not completion.choices:
             return Generated(
                 record_index, None, [reason("malformed_reply", "the reply has no choices")], None, metadata

@@ -5,6 +5,7 @@ Used by the `openai` generator backend and by the LLM judge (jobs_app/judge.py).
 
 import json
 import os
+import time
 
 from ..models import GeneratorProfile
 
@@ -52,6 +53,23 @@ def parse_json_object(content: str | None) -> tuple[dict | None, str]:
     if not isinstance(reply, dict):
         return None, f"the reply is a JSON {type(reply).__name__}, not an object"
     return reply, ""
+
+
+def timed_completion(client, limiter, **request):
+    """One chat completion within the profile's rate limit; returns it and its latency in ms.
+    The SDK's errors (OpenAIError) pass through to the caller, which says what they mean for it."""
+    if limiter:
+        limiter.wait()
+    started = time.perf_counter()
+    completion = client.chat.completions.create(**request)
+    return completion, round((time.perf_counter() - started) * 1000, 1)
+
+
+def token_usage(completion) -> dict:
+    """The completion's token counts, when the server reported them."""
+    if not completion.usage:
+        return {}
+    return {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens}
 
 
 def chat_endpoint(profile: GeneratorProfile) -> str:

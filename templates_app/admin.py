@@ -13,7 +13,7 @@ from synthgov.admin_tools import (
 
 from . import services
 from .checks import draft_problems
-from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
+from .models import CONTENT_FIELDS, GOVERNANCE_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from .selectors import qa_pair_count, with_template_counts
 from .version_pages import VersionPagesMixin
 
@@ -126,17 +126,7 @@ class TemplateVersionAdmin(VersionPagesMixin, ObjectActionsMixin, SimpleHistoryA
     list_select_related = ["template", "author", "published_by"]
     actions = ["publish_selected", "archive_selected"]
     object_actions = {"publish": "Publish", "archive": "Archive", "new_draft": "New draft"}
-    governance_fields = [
-        "version",
-        "status",
-        "is_current",
-        "content_sha256",
-        "author",
-        "created_at",
-        "published_by",
-        "published_at",
-        "archived_at",
-    ]
+    governance_fields = list(GOVERNANCE_FIELDS)
 
     def has_change_permission(self, request, obj=None):
         # Approved and archived versions are immutable: their page is view-only.

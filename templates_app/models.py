@@ -19,6 +19,19 @@ CONTENT_FIELDS = (
     "judge_rubric",
 )
 
+# Who and when, and the state: what the admin and the API show beside the content.
+GOVERNANCE_FIELDS = (
+    "version",
+    "status",
+    "is_current",
+    "content_sha256",
+    "author",
+    "created_at",
+    "published_by",
+    "published_at",
+    "archived_at",
+)
+
 IMMUTABLE_VERSION = (
     "Version {version} of '{template}' is {status} and cannot be edited; create a new draft from it instead."
 )

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from synthgov.api.serializers import Username, model_clean
 
-from ..models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
+from ..models import CONTENT_FIELDS, GOVERNANCE_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from ..selectors import PREVIEW_MAX_RECORDS
 
 
@@ -43,17 +43,9 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
             "id",
             "template",
             "template_key",
-            "version",
-            "status",
-            "is_current",
             *CONTENT_FIELDS,
             "pinned_includes",
-            "content_sha256",
-            "author",
-            "created_at",
-            "published_by",
-            "published_at",
-            "archived_at",
+            *GOVERNANCE_FIELDS,
         ]
         read_only_fields = ["version", "status", "is_current", "pinned_includes", "content_sha256"]
 

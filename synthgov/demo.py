@@ -4,17 +4,24 @@ Every step goes through the services, so the demo is governed like real data, an
 step is idempotent (keys and idempotency keys), so loading it twice changes nothing.
 """
 
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 
 from collections_app.models import Collection
+from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_run, job_trigger
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from templates_app.services import template_version_publish, template_version_save_draft
 
+from .roles import role_grant
+
 DEMO_TENANT = "demo"
 DEMO_JOB_KEY = "demo-initial-job"
+DEMO_JOB_TEMPLATE = "addition-word-problems"
 
 ANSWER_SCHEMA = {
     "type": "object",
@@ -133,28 +140,67 @@ TEMPLATES = [
 ]
 
 
-def _demo_author():
-    author, created = get_user_model().objects.get_or_create(
-        username="demo-author", defaults={"first_name": "Demo", "last_name": "Author"}
-    )
-    if created:
-        author.set_unusable_password()
-        author.save()
-        author.groups.add(Group.objects.get(name="Template authors"))
-    return author
+# One demo user per role, so four-eyes publishing, review and curation can be tried at once.
+DEMO_USERS = {
+    "demo-author": "Template authors",
+    "demo-approver": "Approvers",
+    "demo-operator": "Operators",
+    "demo-reviewer": "Reviewers",
+    "demo-curator": "Curators",
+    "demo-client": "API clients",
+}
+DEMO_PASSWORD_FILE = "demo-password.txt"
+
+
+def demo_password() -> str:
+    """The one password of every demo user, generated once and kept under var/ so it can be shown again."""
+    password_file = settings.VAR_DIR / DEMO_PASSWORD_FILE
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(12) + "\n")
+        password_file.chmod(0o600)
+    return password_file.read_text().strip()
+
+
+def ensure_demo_users(*, password: str) -> dict[str, object]:
+    """Create the demo users that are missing; an existing one keeps its groups and password
+    (only a demo user left without a usable password, as older demo data made them, gets one)."""
+    users = {}
+    for username, role in DEMO_USERS.items():
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": "Demo", "last_name": role.removesuffix("s")}
+        )
+        if created:
+            role_grant(user=user, role=role)
+        if created or not user.has_usable_password():
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        users[username] = user
+    return users
+
+
+@dataclass
+class DemoOutcome:
+    """What `load_demo` created; what existed already was left exactly as it was."""
+
+    templates_created: list[str] = field(default_factory=list)
+    job: GenerationJob | None = None
+    job_created: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
-def load_demo(*, approver) -> dict:
-    """Create the demo taxonomy, templates and job; `approver` publishes (not the author)."""
-    author = _demo_author()
+def load_demo() -> DemoOutcome:
+    """Create whatever of the demo data is missing and touch nothing that exists, so `make run`
+    starts whatever a user did to the demo since (published, archived, edited, deleted)."""
+    users = ensure_demo_users(password=demo_password())
+    author, approver, operator = users["demo-author"], users["demo-approver"], users["demo-operator"]
+    outcome = DemoOutcome()
     subchapters = {}
     for (chapter_key, chapter_title), subs in TAXONOMY.items():
         chapter, _ = Chapter.objects.get_or_create(key=chapter_key, defaults={"title": chapter_title})
         for key, title in subs:
             subchapters[key], _ = Subchapter.objects.get_or_create(chapter=chapter, key=key, defaults={"title": title})
 
-    created_templates = 0
     for spec in TEMPLATES:
         template, created = PromptTemplate.objects.get_or_create(
             key=spec["key"],
@@ -167,7 +213,7 @@ def load_demo(*, approver) -> dict:
         )
         if not created:
             continue
-        created_templates += 1
+        outcome.templates_created.append(template.key)
         for version_spec in spec["versions"]:
             content = {key: value for key, value in version_spec.items() if key != "publish"}
             version = template_version_save_draft(
@@ -176,28 +222,36 @@ def load_demo(*, approver) -> dict:
             if version_spec["publish"]:
                 template_version_publish(version=version, acting_user=approver)
 
-    first_version = TemplateVersion.objects.get(template__key="addition-word-problems", version=1)
-    job, job_created = job_trigger(
-        request=JobRequest(
-            template_version=first_version,
-            tenant_id=DEMO_TENANT,
-            record_count=200,
-            seed=42,
-            target_surface="training",
-            idempotency_key=DEMO_JOB_KEY,
-        ),
-        acting_user=approver,
-    )
+    outcome.job = GenerationJob.objects.filter(tenant_id=DEMO_TENANT, idempotency_key=DEMO_JOB_KEY).first()
+    if outcome.job is None:
+        current = PromptTemplate.objects.get(key=DEMO_JOB_TEMPLATE).current_version
+        if current is None:
+            outcome.notes.append(f"No demo job: template {DEMO_JOB_TEMPLATE!r} has no current approved version.")
+        else:
+            outcome.job, outcome.job_created = job_trigger(
+                request=JobRequest(
+                    template_version=current,
+                    tenant_id=DEMO_TENANT,
+                    record_count=200,
+                    seed=42,
+                    target_surface="training",
+                    idempotency_key=DEMO_JOB_KEY,
+                ),
+                acting_user=operator,
+            )
     Collection.objects.get_or_create(
         slug="demo-training",
-        defaults={"name": "Demo training set", "purpose": Collection.Purpose.TRAINING, "created_by": approver},
+        defaults={
+            "name": "Demo training set",
+            "purpose": Collection.Purpose.TRAINING,
+            "created_by": users["demo-curator"],
+        },
     )
-    return {"templates_created": created_templates, "job": job.pk, "job_created": job_created}
+    return outcome
 
 
-def finish_demo_job() -> None:
-    """Run the demo job here and now, so the demo starts with pairs to review."""
-    from jobs_app.models import GenerationJob
-
-    job = GenerationJob.objects.get(tenant_id=DEMO_TENANT, idempotency_key=DEMO_JOB_KEY)
-    job_run(job_id=job.pk)
+def finish_demo_job(job: GenerationJob | None) -> GenerationJob | None:
+    """Run a new demo job here and now, so the demo starts with pairs to review."""
+    if job is not None and job.status == GenerationJob.Status.PENDING:
+        return job_run(job_id=job.pk)
+    return job

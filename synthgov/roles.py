@@ -91,3 +91,25 @@ def ensure_roles_in_migration(apps, *, missing_ok: bool = False) -> None:
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
     ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), missing_ok=missing_ok)
+
+
+# Every role but this one works in the admin, which needs staff status to sign in.
+API_ONLY_ROLE = "API clients"
+
+
+def role_grant(*, user, role: str) -> bool:
+    """Put `user` in the role's group (with staff status for the admin roles); False when they had it already."""
+    from django.contrib.auth.models import Group
+
+    from .errors import InvalidInput
+
+    if role not in ROLES:
+        raise InvalidInput(f"No role {role!r}; the roles are: {', '.join(ROLES)}.", field="role")
+    if role != API_ONLY_ROLE and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    group = Group.objects.get(name=role)
+    if user.groups.filter(pk=group.pk).exists():
+        return False
+    user.groups.add(group)
+    return True

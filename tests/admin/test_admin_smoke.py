@@ -17,8 +17,8 @@ def superuser(db):
 @pytest.fixture
 def demo(superuser, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        load_demo(approver=superuser)
-    finish_demo_job()
+        outcome = load_demo()
+    finish_demo_job(outcome.job)
 
 
 def admin_urls():

@@ -338,12 +338,10 @@ def test_publishing_the_first_version_asks_nothing(client, approver, draft_versi
     assert draft_version.status == TemplateVersion.Status.APPROVED
 
 
-def test_preview_and_diff_open_for_every_demo_version(
-    admin_client, superuser_factory, django_capture_on_commit_callbacks
-):
+def test_preview_and_diff_open_for_every_demo_version(admin_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        load_demo(approver=superuser_factory("demo-approver"))
-    finish_demo_job()
+        outcome = load_demo()
+    finish_demo_job(outcome.job)
     assert GenerationJob.objects.exists()
 
     for version in TemplateVersion.objects.all():

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from synthgov.demo import finish_demo_job, load_demo
+from synthgov.demo import DEMO_PASSWORD_FILE, DEMO_USERS, demo_password, finish_demo_job, load_demo
 
 ADMIN_USERNAME = "admin"
 
@@ -16,19 +16,39 @@ class Command(BaseCommand):
     help = "Migrate the database, load demo data and create the admin account (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-demo", action="store_true", help="Skip the demo data.")
+        parser.add_argument("--no-demo", action="store_true", help="Skip the demo data and the demo users.")
 
     def handle(self, *args, no_demo=False, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        admin, password = self._ensure_admin()
-        if not no_demo:
-            result = load_demo(approver=admin)
-            finish_demo_job()
-            self.stdout.write(
-                f"Demo data: {result['templates_created']} new template(s); demo job {result['job']} finished."
-            )
+        password = self._ensure_admin()
+        if no_demo:
+            pass
+        elif not settings.DEBUG:
+            # Demo users with a password in a file are for trying synthgov out, never for production.
+            self.stdout.write("Demo data and demo users skipped: DEBUG is off (production settings).")
+        else:
+            self._load_demo()
         self.stdout.write(self.style.SUCCESS(f"Admin account: username '{ADMIN_USERNAME}', password '{password}'"))
+        self.stdout.write(
+            "Give a colleague a role: python manage.py grant_role USERNAME 'Reviewers' "
+            "(roles: Template authors, Approvers, Operators, Reviewers, Curators, API clients), "
+            "or in the admin: Users › the user › Groups."
+        )
+
+    def _load_demo(self):
+        outcome = load_demo()
+        job = finish_demo_job(outcome.job)
+        created = ", ".join(outcome.templates_created) or "none (all there already)"
+        self.stdout.write(f"Demo data: new templates: {created}.")
+        if job is not None:
+            self.stdout.write(f"Demo job {job.pk}: {job.get_status_display()}.")
+        for note in outcome.notes:
+            self.stdout.write(note)
+        users = ", ".join(f"{username} ({role})" for username, role in DEMO_USERS.items())
+        self.stdout.write(
+            f"Demo users, each with password '{demo_password()}' (kept in var/{DEMO_PASSWORD_FILE}): {users}."
+        )
 
     def _ensure_admin(self):
         """Create the superuser once; its password is kept under var/ so it can be shown again."""
@@ -36,7 +56,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         admin = user_model.objects.filter(username=ADMIN_USERNAME).first()
         if admin and password_file.exists():
-            return admin, password_file.read_text().strip()
+            return password_file.read_text().strip()
         password = secrets.token_urlsafe(12)
         if admin is None:
             admin = user_model.objects.create_superuser(ADMIN_USERNAME, "admin@localhost", password)
@@ -45,4 +65,4 @@ class Command(BaseCommand):
             admin.save()
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
-        return admin, password
+        return password

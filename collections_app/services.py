@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from qa_app.models import QAPair
 from synthgov.bulk import refresh_statistics
-from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import delete_with_history
 
 from .exporters import openai_chat
@@ -23,6 +23,9 @@ from .models import Collection, Membership, Release, ReleaseItem, Split
 from .splits import split_expression
 
 WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
+ADD_MEMBERSHIP_PERMISSION = "collections_app.add_membership"
+REMOVE_MEMBERSHIP_PERMISSION = "collections_app.delete_membership"
+RELEASE_PERMISSION = "collections_app.release_collection"
 NOTHING_TO_RELEASE = "Collection '{slug}' has no approved pairs to release; approve some of its pairs first."
 
 
@@ -81,8 +84,7 @@ def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
 def collection_save(*, collection: Collection, acting_user) -> Collection:
     """Create or change a collection's settings; the creator is recorded once."""
     needed = "add_collection" if collection.pk is None else "change_collection"
-    if not acting_user.has_perm(f"collections_app.{needed}"):
-        raise PermissionRefused(f"Saving collections needs the '{needed}' permission.")
+    require_permission(acting_user, f"collections_app.{needed}", doing="Saving collections")
     if collection.pk is None:
         collection.created_by = acting_user
     collection.full_clean()
@@ -95,8 +97,7 @@ def collection_add_pairs(
     *, collection: Collection, pairs: Iterable[QAPair], split: str = "", weight: float = 1.0, acting_user
 ) -> AddResult:
     """Add approved pairs with a split (empty: by hash) and a weight; all or nothing."""
-    if not acting_user.has_perm("collections_app.add_membership"):
-        raise PermissionRefused("Adding pairs to a collection needs the 'add membership' permission.")
+    require_permission(acting_user, ADD_MEMBERSHIP_PERMISSION, doing="Adding pairs to a collection")
     if weight is None or not math.isfinite(weight) or weight <= 0:
         raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
     if split and split not in Split.values:
@@ -121,8 +122,7 @@ def collection_add_pairs(
 
 @transaction.atomic
 def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], acting_user) -> int:
-    if not acting_user.has_perm("collections_app.delete_membership"):
-        raise PermissionRefused("Removing pairs from a collection needs the 'delete membership' permission.")
+    require_permission(acting_user, REMOVE_MEMBERSHIP_PERMISSION, doing="Removing pairs from a collection")
     ids = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).values_list("pk", flat=True))
     # Nothing refers to a membership, so one DELETE per chunk, with a history row each saying who removed it.
     return delete_with_history(Membership, ids, user=acting_user, at=timezone.now())
@@ -130,8 +130,7 @@ def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], 
 
 def collection_release(*, collection: Collection, acting_user) -> Release:
     """Snapshot the collection's approved pairs and write one file per split plus a manifest."""
-    if not acting_user.has_perm("collections_app.release_collection"):
-        raise PermissionRefused("Releasing needs the 'release collection' permission.")
+    require_permission(acting_user, RELEASE_PERMISSION, doing="Releasing a collection")
     directory = None
     try:
         with transaction.atomic():

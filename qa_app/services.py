@@ -7,7 +7,13 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from jobs_app.near_duplicate_store import pairs_index_for_near_duplicates
-from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.errors import (
+    InvalidInput,
+    PermissionRefused,
+    TransitionRefused,
+    permission_missing_message,
+    require_permission,
+)
 from synthgov.history import record_bulk_change
 
 from .models import QAPair
@@ -16,7 +22,7 @@ from .selectors import qa_pair_duplicate_of
 REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
-REVIEW_PERMISSION_MISSING = "Reviewing needs the 'approve or reject a QA pair' permission."
+REVIEW_PERMISSION_MISSING = permission_missing_message("Reviewing a QA pair", REVIEW_PERMISSION)
 BULK_REVIEW_CHUNK = 2000
 
 
@@ -27,8 +33,7 @@ class BulkReviewResult:
 
 
 def _require_permission(user, codename: str, doing: str) -> None:
-    if not user.has_perm(f"qa_app.{codename}"):
-        raise PermissionRefused(f"{doing} needs the '{codename}' permission.")
+    require_permission(user, f"qa_app.{codename}", doing=doing)
 
 
 def _require_review_permission(user) -> None:

@@ -32,3 +32,19 @@ class PermissionRefused(DomainError):
     """The acting user lacks the permission the operation needs."""
 
     http_status = 403
+
+
+PERMISSION_MISSING = (
+    "{doing} needs the {permissions} permission; ask an administrator to give you a role (group) that has it."
+)
+
+
+def permission_missing_message(doing: str, *permissions: str) -> str:
+    """One wording for every refusal for want of a permission, naming it as `app_label.codename`."""
+    return PERMISSION_MISSING.format(doing=doing, permissions=" and ".join(f"'{name}'" for name in permissions))
+
+
+def require_permission(user, permission: str, *, doing: str) -> None:
+    """Raise PermissionRefused, naming the permission, unless `user` has it."""
+    if not user.has_perm(permission):
+        raise PermissionRefused(permission_missing_message(doing, permission))

@@ -4,7 +4,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
-from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.errors import (
+    InvalidInput,
+    PermissionRefused,
+    TransitionRefused,
+    permission_missing_message,
+    require_permission,
+)
 
 from .checks import compile_problems, draft_problems, rendering_problems, structure_problems
 from .composition import pins_for
@@ -12,6 +18,8 @@ from .models import CONTENT_FIELDS, TemplateVersion
 from .rendering import CompiledVersion
 
 FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (four-eyes rule)."
+PUBLISH_PERMISSION = "templates_app.publish_templateversion"
+ARCHIVE_PERMISSION = "templates_app.archive_templateversion"
 
 
 def _next_version_number(template) -> int:
@@ -41,8 +49,7 @@ def template_version_save_draft(
     leaves references to be checked at publish.
     """
     needed = "add_templateversion" if version.pk is None else "change_templateversion"
-    if not acting_user.has_perm(f"templates_app.{needed}"):
-        raise PermissionRefused(f"Writing template versions needs the '{needed}' permission.")
+    require_permission(acting_user, f"templates_app.{needed}", doing="Writing template versions")
     if (
         version.pk is not None
         and not TemplateVersion.objects.filter(pk=version.pk, status=TemplateVersion.Status.DRAFT).exists()
@@ -59,6 +66,15 @@ def template_version_save_draft(
     return version
 
 
+def publish_refusal(*, version: TemplateVersion, acting_user) -> str | None:
+    """Why `acting_user` may not publish `version` (the permission, or four-eyes), or None if they may."""
+    if not has_transition_perm(version.publish, acting_user):
+        return permission_missing_message("Publishing a template version", PUBLISH_PERMISSION)
+    if settings.SYNTHGOV_FOUR_EYES and version.author_id == acting_user.pk:
+        return FOUR_EYES_REFUSAL
+    return None
+
+
 @transaction.atomic
 def template_version_publish(*, version: TemplateVersion, acting_user, keep_previous: bool = False) -> TemplateVersion:
     """Approve a draft and make it the template's current version.
@@ -72,10 +88,9 @@ def template_version_publish(*, version: TemplateVersion, acting_user, keep_prev
         raise TransitionRefused(
             f"Only a draft can be published; version {version.version} of '{version.template.key}' is {version.status}."
         )
-    if not has_transition_perm(version.publish, acting_user):
-        raise PermissionRefused("Publishing needs the 'publish template version' permission.")
-    if settings.SYNTHGOV_FOUR_EYES and version.author_id == acting_user.pk:
-        raise PermissionRefused(FOUR_EYES_REFUSAL)
+    refusal = publish_refusal(version=version, acting_user=acting_user)
+    if refusal:
+        raise PermissionRefused(refusal)
     problems = structure_problems(version) or compile_problems(version)
     compiled = None if problems else CompiledVersion.compile(version)
     problems = problems or rendering_problems(version, compiled=compiled)
@@ -105,7 +120,7 @@ def template_version_archive(*, version: TemplateVersion, acting_user) -> Templa
     if not can_proceed(version.archive):
         raise TransitionRefused(f"Version {version.version} of '{version.template.key}' is already archived.")
     if not has_transition_perm(version.archive, acting_user):
-        raise PermissionRefused("Archiving needs the 'archive template version' permission.")
+        raise PermissionRefused(permission_missing_message("Archiving a template version", ARCHIVE_PERMISSION))
     was_current = any(candidate.pk == version.pk and candidate.is_current for candidate in locked)
     version.archive(at=timezone.now())
     version.is_current = False

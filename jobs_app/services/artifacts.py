@@ -5,7 +5,7 @@ from django.db import transaction
 
 from qa_app.models import QAPair, normalised_content_hash
 from qa_app.selectors import qa_pair_duplicate_of
-from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused, permission_missing_message
 
 from ..models import RejectedArtifact
 from ..near_duplicate_store import pairs_index_for_near_duplicates
@@ -14,7 +14,7 @@ from ..validation.pii import pii_flags
 from ..validation.scoring import components_for, quality
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
-PROMOTION_PERMISSION_MISSING = "Promoting a rejected artifact needs the 'approve or reject a QA pair' permission."
+PROMOTION_PERMISSION_MISSING = permission_missing_message("Promoting a rejected artifact", REVIEW_PERMISSION)
 
 
 @transaction.atomic

@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
-from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.errors import (
+    InvalidInput,
+    PermissionRefused,
+    TransitionRefused,
+    permission_missing_message,
+    require_permission,
+)
 from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
 from templates_app.rendering import TemplateRenderError
@@ -21,6 +27,7 @@ from .execution import job_enqueue, job_plan_shards
 logger = logging.getLogger(__name__)
 
 TRIGGER_PERMISSION = "jobs_app.trigger_generationjob"
+CANCEL_PERMISSION = "jobs_app.cancel_generationjob"
 
 
 @dataclass(frozen=True)
@@ -168,8 +175,7 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
 
     Returns (job, created).
     """
-    if not acting_user.has_perm(TRIGGER_PERMISSION):
-        raise PermissionRefused("Triggering a job needs the 'trigger generation job' permission.")
+    require_permission(acting_user, TRIGGER_PERMISSION, doing="Triggering a job")
     request = _validated(request)
     fingerprint = request.fingerprint()
     if request.idempotency_key:
@@ -227,7 +233,7 @@ def job_cancel(*, job: GenerationJob, acting_user) -> GenerationJob:
     if not can_proceed(job.cancel):
         raise TransitionRefused(f"Job {job.pk} is {job.status}; only pending or running jobs can be cancelled.")
     if not has_transition_perm(job.cancel, acting_user):
-        raise PermissionRefused("Cancelling needs the 'cancel generation job' permission.")
+        raise PermissionRefused(permission_missing_message("Cancelling a job", CANCEL_PERMISSION))
     job.cancel(by=acting_user, at=timezone.now())
     job.save(update_fields=["status", "cancelled_by", "finished_at"])
     return job

@@ -8,8 +8,9 @@ that the caller may see the model.
 
 from rest_framework.permissions import DjangoModelPermissions
 
+from synthgov.errors import permission_missing_message
+
 VIEW = ["%(app_label)s.view_%(model_name)s"]
-MISSING_PERMISSION = "This needs the {permissions} permission; ask an administrator to grant it to your user or group."
 
 
 class _NamesWhatIsMissing(DjangoModelPermissions):
@@ -19,8 +20,8 @@ class _NamesWhatIsMissing(DjangoModelPermissions):
         allowed = super().has_permission(request, view)
         if not allowed and request.user and request.user.is_authenticated:
             needed = self.get_required_permissions(request.method, self._queryset(view).model)
-            missing = [f"'{permission}'" for permission in needed if not request.user.has_perm(permission)]
-            self.message = MISSING_PERMISSION.format(permissions=" and ".join(missing))
+            missing = [permission for permission in needed if not request.user.has_perm(permission)]
+            self.message = permission_missing_message("This", *missing)
         return allowed
 
 

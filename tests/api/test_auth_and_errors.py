@@ -47,7 +47,7 @@ def test_reading_needs_the_models_view_permission(api, nobody):
     assert response.status_code == 403
     assert response.json() == {
         "detail": "This needs the 'templates_app.view_chapter' permission; "
-        "ask an administrator to grant it to your user or group."
+        "ask an administrator to give you a role (group) that has it."
     }
 
 

@@ -43,7 +43,10 @@ def test_create_needs_the_add_permission(api, viewer):
     response = api(viewer).post(COLLECTIONS, {"slug": "evals", "name": "Evals"}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Saving collections needs the 'add_collection' permission."}
+    assert response.json() == {
+        "detail": "Saving collections needs the 'collections_app.add_collection' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_partial_update_renames_a_collection(api, curator, collection):
@@ -124,7 +127,10 @@ def test_adding_members_needs_the_add_membership_permission(api, viewer, collect
     response = api(viewer).post(members_url(collection), {"qa_pair_ids": [pair.pk]}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Adding pairs to a collection needs the 'add membership' permission."}
+    assert response.json() == {
+        "detail": "Adding pairs to a collection needs the 'collections_app.add_membership' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_releases_creates_a_release_of_the_approved_members(api, curator, collection, approved_pairs):
@@ -152,7 +158,10 @@ def test_releasing_needs_the_release_permission(api, viewer, collection):
     response = api(viewer).post(f"{COLLECTIONS}{collection.pk}/releases/")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Releasing needs the 'release collection' permission."}
+    assert response.json() == {
+        "detail": "Releasing a collection needs the 'collections_app.release_collection' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_an_unknown_collection_answers_404(api, curator):

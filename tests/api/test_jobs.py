@@ -121,7 +121,10 @@ def test_triggering_needs_the_trigger_permission(api, reviewer, contract):
     response = api(reviewer).post(JOBS, contract(), format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Triggering a job needs the 'trigger generation job' permission."}
+    assert response.json() == {
+        "detail": "Triggering a job needs the 'jobs_app.trigger_generationjob' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_the_same_idempotency_key_and_request_returns_the_same_job_with_200(api, operator, contract):
@@ -219,7 +222,10 @@ def test_cancel_needs_the_cancel_permission(api, viewer, pending_job):
     response = api(viewer).post(f"{JOBS}{pending_job.pk}/cancel/")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Cancelling needs the 'cancel generation job' permission."}
+    assert response.json() == {
+        "detail": "Cancelling a job needs the 'jobs_app.cancel_generationjob' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_an_unknown_job_answers_404(api, operator):

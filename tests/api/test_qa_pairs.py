@@ -112,7 +112,10 @@ def test_create_needs_the_add_permission(api, operator):
     response = api(operator).post(PAIRS, {"question": "Q?", "answer": "A.", "tenant_id": "acme"}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Writing QA pairs needs the 'add_qapair' permission."}
+    assert response.json() == {
+        "detail": "Writing QA pairs needs the 'qa_app.add_qapair' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_editing_an_approved_pair_sends_it_back_to_review(api, reviewer, approved_pairs):

@@ -76,7 +76,10 @@ def test_create_without_the_add_permission_answers_403_with_the_services_message
     response = api(viewer).post(VERSIONS, {"template": template.pk, **SUMS}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Writing template versions needs the 'add_templateversion' permission."}
+    assert response.json() == {
+        "detail": "Writing template versions needs the 'templates_app.add_templateversion' permission"
+        "; ask an administrator to give you a role (group) that has it."
+    }
 
 
 def test_partial_update_edits_a_draft(api, author, draft_version):

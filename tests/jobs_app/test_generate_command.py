@@ -50,7 +50,7 @@ def test_generate_reports_a_refused_request_in_one_line(approved_version, operat
 
 
 def test_generate_refuses_a_user_without_the_trigger_permission(approved_version, nobody):
-    with pytest.raises(CommandError, match="needs the 'trigger generation job' permission"):
+    with pytest.raises(CommandError, match=r"needs the 'jobs_app\.trigger_generationjob' permission"):
         generate(approved_version.template.key, records=10, user=nobody.username)
 
 

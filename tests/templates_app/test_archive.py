@@ -43,7 +43,10 @@ def test_archive_refuses_an_archived_version(archived_version, approver, stored_
 def test_archive_refuses_a_user_without_the_archive_permission(approved_version, author, stored_row):
     before = stored_row(approved_version)
 
-    with pytest.raises(PermissionRefused, match="Archiving needs the 'archive template version' permission"):
+    with pytest.raises(
+        PermissionRefused,
+        match=r"^Archiving a template version needs the 'templates_app.archive_templateversion' permission; ask",
+    ):
         template_version_archive(version=approved_version, acting_user=author)
 
     assert stored_row(approved_version) == before

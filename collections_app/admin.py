@@ -70,14 +70,17 @@ class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         services.collection_save(collection=obj, acting_user=request.user)
 
     def object_action_allowed(self, request, obj, name):
-        return request.user.has_perm("collections_app.release_collection")
+        return self.has_release_permission(request)
+
+    def has_release_permission(self, request):
+        return request.user.has_perm(services.RELEASE_PERMISSION)
 
     def release(self, request, collection):
         release = services.collection_release(collection=collection, acting_user=request.user)
         self.message_user(request, f"Released {release}: {release.manifest['rows']} rows.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:collections_app_release_change", args=[release.pk]))
 
-    @admin.action(description="Release selected collections")
+    @admin.action(description="Release selected collections", permissions=["release"])
     def release_selected(self, request, queryset):
         for collection in queryset:
             with reported_to(request, self):
@@ -121,7 +124,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
         self.message_user(request, f"Removed {removed} membership(s).", messages.SUCCESS)
 
     def has_remove_permission(self, request):
-        return request.user.has_perm("collections_app.delete_membership")
+        return request.user.has_perm(services.REMOVE_MEMBERSHIP_PERMISSION)
 
 
 @admin.register(ReleaseItem)

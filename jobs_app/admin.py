@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -13,6 +12,7 @@ from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadOnlyAdmin,
+    came_from,
     related_preview,
     render_action_form,
     reported_to,
@@ -193,13 +193,16 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return format_html('<a href="{}">{} duplicate(s)</a>', url, job.duplicate_records)
 
     def object_action_allowed(self, request, obj, name):
-        return not obj.is_finished and request.user.has_perm("jobs_app.cancel_generationjob")
+        return not obj.is_finished and request.user.has_perm(services.CANCEL_PERMISSION)
 
     def cancel(self, request, job):
         services.job_cancel(job=job, acting_user=request.user)
         self.message_user(request, f"Cancelled job {job.pk}; what it produced is kept.", messages.SUCCESS)
 
-    @admin.action(description="Cancel selected jobs")
+    def has_cancel_permission(self, request):
+        return request.user.has_perm(services.CANCEL_PERMISSION)
+
+    @admin.action(description="Cancel selected jobs", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         cancelled = 0
         for job in queryset:
@@ -220,12 +223,15 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "trigger_url": reverse("admin:jobs_app_generationjob_trigger")}
+        if request.user.has_perm(services.TRIGGER_PERMISSION):
+            extra_context = {**(extra_context or {}), "trigger_url": reverse("admin:jobs_app_generationjob_trigger")}
         return super().changelist_view(request, extra_context)
 
     def trigger_view(self, request):
         if not request.user.has_perm(services.TRIGGER_PERMISSION):
-            raise PermissionDenied
+            # Back where the user came from, with the reason, rather than a bare 403 page.
+            self.message_user(request, services.TRIGGER_PERMISSION_MISSING, messages.ERROR)
+            return HttpResponseRedirect(came_from(request, default=reverse("admin:jobs_app_generationjob_changelist")))
         form = JobTriggerForm(request.POST or None, initial={"template_version": request.GET.get("template_version")})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from collections_app import services as collections_services
 from collections_app.models import Collection, Split
 from collections_app.services import collection_add_pairs
 from jobs_app.judge import LLM_JUDGE_SCORE
@@ -262,7 +263,7 @@ class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
         return request.user.has_perm(services.REVIEW_PERMISSION)
 
     def has_curate_permission(self, request):
-        return request.user.has_perm("collections_app.add_membership")
+        return request.user.has_perm(collections_services.ADD_MEMBERSHIP_PERMISSION)
 
     @staticmethod
     def _call_into_form(form, service, **kwargs):

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import DomainError
 
@@ -41,6 +42,11 @@ class ObjectActionsMixin:
 
     def object_action_allowed(self, request, obj, name: str) -> bool:
         return True
+
+    def object_action_refusal(self, request, obj, name: str) -> str:
+        """Why an action that is not allowed was refused; admins name the rule where they can."""
+        label = self.object_actions[name]
+        return f"“{label}” is not available for {obj}: its state or your permissions do not allow it."
 
     def object_links(self, request, obj) -> list[dict]:
         """Plain links (GET) shown beside the buttons, e.g. to a form on another admin."""
@@ -70,6 +76,10 @@ class ObjectActionsMixin:
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if not self.object_action_allowed(request, obj, name):
+            # The button is not shown in this case; a stale page or a hand-made request gets a message.
+            self.message_user(request, self.object_action_refusal(request, obj, name), level=messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
         response = None
         with reported_to(request, self):
             response = getattr(self, name)(request, obj)
@@ -92,6 +102,14 @@ class ObjectActionsMixin:
             ]
             context["object_links"] = self.object_links(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def came_from(request, *, default: str) -> str:
+    """The page the user came from, when it is on this site; else `default`."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return referer
+    return default
 
 
 def render_action_form(modeladmin, request, *, title: str, form, objects=(), action: str = "", submit: str):

@@ -17,6 +17,9 @@ from .models import CONTENT_FIELDS, GOVERNANCE_FIELDS, Chapter, PromptTemplate, 
 from .selectors import qa_pair_count, with_template_counts
 from .version_pages import VersionPagesMixin
 
+# The jobs app sits above this one, so its permission is named here rather than imported.
+TRIGGER_JOB_PERMISSION = "jobs_app.trigger_generationjob"
+
 
 class SubchapterInline(admin.TabularInline):
     model = Subchapter
@@ -150,16 +153,28 @@ class TemplateVersionAdmin(VersionPagesMixin, ObjectActionsMixin, SimpleHistoryA
         return fieldsets
 
     def object_action_allowed(self, request, obj, name):
-        allowed_from = {
-            "publish": [TemplateVersion.Status.DRAFT],
-            "archive": [TemplateVersion.Status.DRAFT, TemplateVersion.Status.APPROVED],
-            "new_draft": list(TemplateVersion.Status.values),
-        }
-        return obj.status in allowed_from[name]
+        user = request.user
+        if name == "publish":
+            return obj.status == TemplateVersion.Status.DRAFT and not services.publish_refusal(
+                version=obj, acting_user=user
+            )
+        if name == "archive":
+            return obj.status != TemplateVersion.Status.ARCHIVED and user.has_perm(services.ARCHIVE_PERMISSION)
+        return user.has_perm(services.ADD_PERMISSION)
+
+    def object_action_refusal(self, request, obj, name):
+        refusal = name == "publish" and services.publish_refusal(version=obj, acting_user=request.user)
+        return refusal or super().object_action_refusal(request, obj, name)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(services.PUBLISH_PERMISSION)
+
+    def has_archive_permission(self, request):
+        return request.user.has_perm(services.ARCHIVE_PERMISSION)
 
     def object_links(self, request, obj):
         links = self.version_page_links(obj)
-        if obj.status != TemplateVersion.Status.ARCHIVED:
+        if obj.status != TemplateVersion.Status.ARCHIVED and request.user.has_perm(TRIGGER_JOB_PERMISSION):
             url = reverse("admin:jobs_app_generationjob_trigger") + f"?template_version={obj.pk}"
             links.append({"label": "Trigger job", "url": url})
         return links
@@ -192,11 +207,11 @@ class TemplateVersionAdmin(VersionPagesMixin, ObjectActionsMixin, SimpleHistoryA
         self.message_user(request, f"Created {draft} from version {obj.version}.", messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(draft))
 
-    @admin.action(description="Publish selected drafts")
+    @admin.action(description="Publish selected drafts", permissions=["publish"])
     def publish_selected(self, request, queryset):
         self._apply_to_each(request, queryset, services.template_version_publish, "Published")
 
-    @admin.action(description="Archive selected versions")
+    @admin.action(description="Archive selected versions", permissions=["archive"])
     def archive_selected(self, request, queryset):
         self._apply_to_each(request, queryset, services.template_version_archive, "Archived")
 

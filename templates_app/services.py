@@ -18,6 +18,7 @@ from .models import CONTENT_FIELDS, TemplateVersion
 from .rendering import CompiledVersion
 
 FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (four-eyes rule)."
+ADD_PERMISSION = "templates_app.add_templateversion"
 PUBLISH_PERMISSION = "templates_app.publish_templateversion"
 ARCHIVE_PERMISSION = "templates_app.archive_templateversion"
 
@@ -48,8 +49,8 @@ def template_version_save_draft(
     `check_references=False` (file import, which brings referenced templates in as drafts too)
     leaves references to be checked at publish.
     """
-    needed = "add_templateversion" if version.pk is None else "change_templateversion"
-    require_permission(acting_user, f"templates_app.{needed}", doing="Writing template versions")
+    needed = ADD_PERMISSION if version.pk is None else "templates_app.change_templateversion"
+    require_permission(acting_user, needed, doing="Writing template versions")
     if (
         version.pk is not None
         and not TemplateVersion.objects.filter(pk=version.pk, status=TemplateVersion.Status.DRAFT).exists()

@@ -3,12 +3,14 @@ and what reviewers do with the records a job could not accept."""
 
 from .artifacts import PROMOTION_PERMISSION_MISSING, REVIEW_PERMISSION, rejected_artifact_promote
 from .execution import job_enqueue, job_run, job_shard_run, job_shards_resume_stale, shard_enqueue, shard_ranges
-from .jobs import TRIGGER_PERMISSION, JobRequest, job_cancel, job_trigger
+from .jobs import CANCEL_PERMISSION, TRIGGER_PERMISSION, TRIGGER_PERMISSION_MISSING, JobRequest, job_cancel, job_trigger
 
 __all__ = [
+    "CANCEL_PERMISSION",
     "PROMOTION_PERMISSION_MISSING",
     "REVIEW_PERMISSION",
     "TRIGGER_PERMISSION",
+    "TRIGGER_PERMISSION_MISSING",
     "JobRequest",
     "job_cancel",
     "job_enqueue",

@@ -14,7 +14,6 @@ from synthgov.errors import (
     PermissionRefused,
     TransitionRefused,
     permission_missing_message,
-    require_permission,
 )
 from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
@@ -28,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 TRIGGER_PERMISSION = "jobs_app.trigger_generationjob"
 CANCEL_PERMISSION = "jobs_app.cancel_generationjob"
+TRIGGER_PERMISSION_MISSING = permission_missing_message("Triggering a job", TRIGGER_PERMISSION)
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,8 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
 
     Returns (job, created).
     """
-    require_permission(acting_user, TRIGGER_PERMISSION, doing="Triggering a job")
+    if not acting_user.has_perm(TRIGGER_PERMISSION):
+        raise PermissionRefused(TRIGGER_PERMISSION_MISSING)
     request = _validated(request)
     fingerprint = request.fingerprint()
     if request.idempotency_key:

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,6 +20,7 @@ from synthgov.admin_tools import (
 )
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
+from templates_app.selectors import coverage_summary, record_count_coverage_warning
 
 from . import services
 from .generators import GENERATORS
@@ -33,7 +34,11 @@ class JobTriggerForm(forms.Form):
         queryset=TemplateVersion.objects.exclude(status=TemplateVersion.Status.ARCHIVED).select_related("template"),
         help_text="Production jobs need an approved version; a draft can run a non-production preview.",
     )
-    record_count = forms.IntegerField(min_value=1, initial=100)
+    record_count = forms.IntegerField(
+        min_value=1,
+        initial=100,
+        help_text='<span id="synthgov-coverage" data-url="{url}">{text}</span>',
+    )
     seed = forms.IntegerField(initial=0)
     locale = forms.CharField(initial="en", max_length=35)
     tenant_id = forms.CharField(initial="default", max_length=100)
@@ -58,6 +63,14 @@ class JobTriggerForm(forms.Form):
         help_text="Optional: a model scores each pair against the version's judge rubric (shown as model-made).",
     )
 
+    class Media:
+        js = ["synthgov/trigger_coverage.js"]
+
+    def __init__(self, *args, coverage_url: str, coverage_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["record_count"]
+        field.help_text = format_html(field.help_text, url=coverage_url, text=coverage_text)
+
     def clean(self):
         data = super().clean()
         data["generator"] = data.get("generator") or TemplateGenerator.name
@@ -67,6 +80,13 @@ class JobTriggerForm(forms.Form):
         if judge_profile:
             data["generator_config"][JUDGE_PROFILE_KEY] = judge_profile.name
         return data
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def progress_bar(job: GenerationJob) -> str:
@@ -219,6 +239,11 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
                 self.admin_site.admin_view(self.trigger_view),
                 name="jobs_app_generationjob_trigger",
             ),
+            path(
+                "trigger/coverage/",
+                self.admin_site.admin_view(self.trigger_coverage_view),
+                name="jobs_app_generationjob_trigger_coverage",
+            ),
             *super().get_urls(),
         ]
 
@@ -227,18 +252,36 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             extra_context = {**(extra_context or {}), "trigger_url": reverse("admin:jobs_app_generationjob_trigger")}
         return super().changelist_view(request, extra_context)
 
+    def trigger_coverage_view(self, request):
+        """The trigger form's hint: combinations of the chosen version, and a warning for the typed record count."""
+        version = TemplateVersion.objects.filter(pk=_int_or_none(request.GET.get("template_version"))).first()
+        if version is None or not request.user.has_perm(services.TRIGGER_PERMISSION):
+            return JsonResponse({"detail": "No such template version."}, status=404)
+        record_count = _int_or_none(request.GET.get("record_count"))
+        warning = record_count_coverage_warning(version=version, record_count=record_count) if record_count else None
+        return JsonResponse({**coverage_summary(version=version), "warning": warning})
+
     def trigger_view(self, request):
         if not request.user.has_perm(services.TRIGGER_PERMISSION):
             # Back where the user came from, with the reason, rather than a bare 403 page.
             self.message_user(request, services.TRIGGER_PERMISSION_MISSING, messages.ERROR)
             return HttpResponseRedirect(came_from(request, default=reverse("admin:jobs_app_generationjob_changelist")))
-        form = JobTriggerForm(request.POST or None, initial={"template_version": request.GET.get("template_version")})
+        chosen = TemplateVersion.objects.filter(pk=_int_or_none(request.GET.get("template_version"))).first()
+        form = JobTriggerForm(
+            request.POST or None,
+            initial={"template_version": chosen.pk if chosen else None},
+            coverage_url=reverse("admin:jobs_app_generationjob_trigger_coverage"),
+            coverage_text=coverage_summary(version=chosen)["text"] if chosen else "",
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             with reported_to(request, self):
                 job, created = services.job_trigger(request=services.JobRequest(**data), acting_user=request.user)
                 verb = "Queued" if created else "Found existing"
                 self.message_user(request, f"{verb} job {job.pk} for {job.template_version}.", messages.SUCCESS)
+                warning = record_count_coverage_warning(version=job.template_version, record_count=job.record_count)
+                if created and warning:
+                    self.message_user(request, warning, messages.WARNING)
                 return HttpResponseRedirect(self.change_url(job))
         return render_action_form(self, request, title="Trigger a generation job", form=form, submit="Trigger job")
 

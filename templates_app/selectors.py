@@ -138,3 +138,35 @@ def version_coverage(*, version, record_counts=COVERAGE_RECORD_COUNTS) -> list[C
         )
         for record_count in record_counts
     ]
+
+
+def record_count_coverage_warning(*, version, record_count: int) -> str | None:
+    """A warning when a job of `record_count` records must repeat variable combinations, or None.
+
+    Not a refusal: a job may want repeats (and the duplicates are kept as outcomes), but nobody
+    should get 1,879 duplicates of 2,000 records without being told.
+    """
+    try:
+        (counted,) = version_coverage(version=version, record_counts=(record_count,))
+    except SpecError:
+        return None
+    if counted.combinations is None or record_count <= counted.combinations:
+        return None
+    bound = "" if counted.exact else "at most "
+    return (
+        f"{record_count:,} records, but {version} has {bound}{counted.combinations:,} distinct variable "
+        f"combinations: expect about {record_count - round(counted.expected_distinct):,} duplicates."
+    )
+
+
+def coverage_summary(*, version) -> dict:
+    """How many distinct combinations the version's variables allow, for a form's hint."""
+    try:
+        (counted,) = version_coverage(version=version, record_counts=(0,))
+    except SpecError as exc:
+        return {"combinations": None, "exact": False, "text": f"Cannot count combinations: {exc}"}
+    if counted.combinations is None:
+        text = f"Unbounded: {', '.join(counted.unbounded)} can take unlimited values."
+    else:
+        text = f"{'' if counted.exact else 'at most '}{counted.combinations:,} distinct variable combinations."
+    return {"combinations": counted.combinations, "exact": counted.exact, "text": text}

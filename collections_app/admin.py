@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
+    ReadableJSONMixin,
     ReadOnlyAdmin,
     related_preview,
     reported_to,
@@ -29,7 +30,7 @@ class ReleaseInline(admin.TabularInline):
 
 
 @admin.register(Collection)
-class CollectionAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     list_display = ["slug", "name", "purpose", "member_count", "release_count"]
     list_filter = ["purpose"]
     search_fields = ["slug", "name"]
@@ -137,7 +138,7 @@ class ReleaseItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ReadOnlyAdmin):
+class ReleaseAdmin(ReadableJSONMixin, ReadOnlyAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
     list_filter = ["collection", "status"]
     list_select_related = ["collection", "created_by"]

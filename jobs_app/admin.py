@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
+    ReadableJSONMixin,
     ReadOnlyAdmin,
     came_from,
     related_preview,
@@ -117,7 +118,7 @@ class JobShardInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "template_version",
@@ -299,7 +300,7 @@ def _pair_link(pair_id) -> str:
 
 
 @admin.register(RejectedArtifact)
-class RejectedArtifactAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+class RejectedArtifactAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     paginator = LargeTablePaginator
     list_display = ["job", "record_index", "reason_codes", "promoted_pair_link", "created_at"]
     list_filter = ["job"]

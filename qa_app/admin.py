@@ -12,6 +12,7 @@ from jobs_app.judge import LLM_JUDGE_SCORE
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
+    ReadableJSONMixin,
     render_action_form,
     selected_action_submitted,
 )
@@ -64,7 +65,7 @@ class SameDirectionTieBreakChangeList(ChangeList):
 
 
 @admin.register(QAPair)
-class QAPairAdmin(ObjectActionsMixin, SimpleHistoryAdmin):
+class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [

@@ -3,14 +3,16 @@
 No domain rules live here; every button and form calls a service and reports the outcome.
 """
 
+import json
 from contextlib import contextmanager
 from functools import update_wrapper
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, models
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -199,3 +201,86 @@ class LargeTablePaginator(Paginator):
             top = self.count
         keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         return self._get_page(list(self.object_list.filter(pk__in=keys)), number, self)
+
+
+def json_block(value) -> str:
+    """JSON a person can read: an object as a key/value table (nested values indented), anything else indented."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, dict):
+        rows = ((key, _json_cell(item)) for key, item in value.items())
+        return format_html(
+            '<table class="synthgov-kv"><tbody>{}</tbody></table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+    return _indented(value)
+
+
+def _json_cell(value) -> str:
+    if isinstance(value, dict | list):
+        return _indented(value) if value else "—"
+    return "—" if value in (None, "") else str(value)
+
+
+def _indented(value) -> str:
+    return format_html('<pre class="synthgov-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
+
+
+class IndentedJSONFormField(forms.JSONField):
+    """An editable JSON field shown indented, one key per line, instead of one long line."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+class ReadableJSONMixin:
+    """Every JSON field of the model readable on its admin pages: read-only ones through `json_block`,
+    editable ones indented. Django shows both as one line of raw JSON.
+
+    Read-only JSON fields are swapped for display callables in both the read-only fields and the
+    fieldsets. The admin's own `get_readonly_fields` and `get_fieldsets` (which subclasses often
+    override without calling super) are wrapped per instance, so the swap applies to what they return.
+    """
+
+    formfield_overrides = {models.JSONField: {"form_class": IndentedJSONFormField}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        displays = {
+            field.name: _json_display(field) for field in self.model._meta.fields if isinstance(field, models.JSONField)
+        }
+        declared_readonly, declared_fieldsets = self.get_readonly_fields, self.get_fieldsets
+
+        def swap(names, readonly):
+            def one(name):
+                if isinstance(name, list | tuple):  # several fields on one line
+                    return type(name)(one(each) for each in name)
+                return displays[name] if isinstance(name, str) and name in readonly and name in displays else name
+
+            return [one(name) for name in names]
+
+        def get_readonly_fields(request, obj=None):
+            names = declared_readonly(request, obj)
+            return swap(names, set(names))
+
+        def get_fieldsets(request, obj=None):
+            # A page shown view-only displays every field read-only, whatever get_readonly_fields says.
+            view_only = obj is not None and not self.has_change_permission(request, obj)
+            readonly = set(displays) if view_only else set(declared_readonly(request, obj))
+            return [
+                (name, {**options, "fields": swap(options["fields"], readonly)})
+                for name, options in declared_fieldsets(request, obj)
+            ]
+
+        self.get_readonly_fields, self.get_fieldsets = get_readonly_fields, get_fieldsets
+
+
+def _json_display(field):
+    def display(obj):
+        return json_block(getattr(obj, field.name))
+
+    display.short_description = field.verbose_name
+    display.__name__ = f"{field.name}_readable"
+    return display

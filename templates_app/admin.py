@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from synthgov.admin_tools import (
     ObjectActionsMixin,
+    ReadableJSONMixin,
     render_action_form,
     reported_to,
     selected_action_submitted,
@@ -121,7 +122,7 @@ class PublishForm(forms.Form):
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(VersionPagesMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     form = TemplateVersionForm
     list_display = ["template", "version", "status", "is_current", "author", "published_by", "published_at"]
     list_filter = ["status", "is_current", "template__chapter"]

@@ -178,12 +178,14 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                '<li><a href="{}">{}</a> — {} rows, sha256 <code>{}</code></li>',
+                '<li><a href="{}" download>{}</a> — {}, sha256 <code>{}</code></li>',
                 (
                     (
                         reverse("admin:collections_app_release_download", args=[release.pk, entry["name"]]),
                         entry["name"],
-                        entry["rows"] if entry["rows"] is not None else "—",
+                        f"{entry['rows']:,} rows"
+                        if entry["rows"] is not None
+                        else "the manifest (counts and checksums)",
                         entry["sha256"],
                     )
                     for entry in release.files
@@ -214,5 +216,8 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyAdmin):
         if not file_path.exists():
             raise Http404(f"The file {name} of {release} is missing from storage.")
         return FileResponse(
-            open(file_path, "rb"), as_attachment=True, filename=f"{release.collection.slug}-v{release.version}-{name}"
+            # The name the manifest gives it, as the API does: one name everywhere.
+            open(file_path, "rb"),
+            as_attachment=True,
+            filename=name,
         )

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from qa_app.models import QAPair
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
@@ -134,7 +135,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "production", "target_surface", "generator"]
     search_fields = ["tenant_id", "idempotency_key", "template_version__template__key"]
     list_select_related = ["template_version__template"]
-    readonly_fields = ["progress", "rejected_link", "duplicates_link"]
+    readonly_fields = ["progress", "pairs_link", "rejected_link", "duplicates_link"]
     actions = ["cancel_selected"]
     object_actions = {"cancel": "Cancel job"}
     inlines = [JobShardInline]
@@ -148,6 +149,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
                     "accepted_records",
                     "rejected_records",
                     "duplicate_records",
+                    "pairs_link",
                     "rejected_link",
                     "duplicates_link",
                     "error",
@@ -188,6 +190,17 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="progress")
     def progress(self, job):
         return progress_bar(job)
+
+    @admin.display(description="QA pairs")
+    def pairs_link(self, job):
+        url = reverse("admin:qa_app_qapair_changelist") + f"?job__id__exact={job.pk}"
+        pending = url + f"&review_status__exact={QAPair.ReviewStatus.PENDING}"
+        return format_html(
+            '<a href="{}">{} QA pair(s)</a> · <a href="{}">the pending ones, to review</a>',
+            url,
+            f"{job.accepted_records:,}",
+            pending,
+        )
 
     @admin.display(description="rejected artifacts")
     def rejected_link(self, job):
@@ -276,7 +289,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            with reported_to(request, self):
+            with reported_to(request, self, form=form):
                 job, created = services.job_trigger(request=services.JobRequest(**data), acting_user=request.user)
                 verb = "Queued" if created else "Found existing"
                 self.message_user(request, f"{verb} job {job.pk} for {job.template_version}.", messages.SUCCESS)

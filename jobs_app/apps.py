@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class JobsAppConfig(AppConfig):
     name = "jobs_app"
-    verbose_name = "Generation jobs"
+    verbose_name = "Generation"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class QaAppConfig(AppConfig):
     name = "qa_app"
-    verbose_name = "QA pairs"
+    verbose_name = "Review"

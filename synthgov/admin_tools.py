@@ -24,12 +24,20 @@ from .errors import DomainError
 
 
 @contextmanager
-def reported_to(request, modeladmin):
-    """Turn a refused service call into an admin error message; nothing was changed."""
+def reported_to(request, modeladmin, *, form=None):
+    """Turn a refused service call into an admin error message; nothing was changed.
+
+    With a `form`, problems with fields the form has are shown on those fields instead, and the
+    form keeps what the person typed.
+    """
     try:
         yield
     except DomainError as exc:
-        modeladmin.message_user(request, exc.message, level=messages.ERROR)
+        on_fields = {field: problems for field, problems in exc.problems.items() if form and field in form.fields}
+        for field, problems in on_fields.items():
+            form.add_error(field, problems)
+        if not on_fields:
+            modeladmin.message_user(request, exc.message, level=messages.ERROR)
 
 
 class ObjectActionsMixin:

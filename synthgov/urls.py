@@ -6,6 +6,10 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from synthgov.api.exceptions import endpoint_not_found
 
+admin.site.site_header = "synthgov"
+admin.site.site_title = "synthgov"
+admin.site.index_title = "Governance of synthetic training data"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

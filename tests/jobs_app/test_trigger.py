@@ -111,7 +111,7 @@ def test_trigger_refuses_an_unknown_generator(job_request, operator):
 
 
 def test_trigger_refuses_a_blank_tenant(job_request, operator):
-    with pytest.raises(InvalidInput, match="tenant_id is required"):
+    with pytest.raises(InvalidInput, match="Tenant id is required"):
         job_trigger(request=job_request(tenant_id="  "), acting_user=operator)
 
     assert not GenerationJob.objects.exists()

@@ -1,6 +1,7 @@
 """Migrate, load the demo data and make sure an admin account exists. Safe to run twice."""
 
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,6 +11,11 @@ from django.core.management.base import BaseCommand
 from synthgov.demo import DEMO_PASSWORD_FILE, DEMO_USERS, demo_password, finish_demo_job, load_demo
 
 ADMIN_USERNAME = "admin"
+
+
+def shown_path(path: Path) -> str:
+    """A path as a person at the project root would type it."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 class Command(BaseCommand):
@@ -46,9 +52,8 @@ class Command(BaseCommand):
         for note in outcome.notes:
             self.stdout.write(note)
         users = ", ".join(f"{username} ({role})" for username, role in DEMO_USERS.items())
-        self.stdout.write(
-            f"Demo users, each with password '{demo_password()}' (kept in var/{DEMO_PASSWORD_FILE}): {users}."
-        )
+        kept_in = shown_path(settings.VAR_DIR / DEMO_PASSWORD_FILE)
+        self.stdout.write(f"Demo users, each with password '{demo_password()}' (kept in {kept_in}): {users}.")
 
     def _ensure_admin(self):
         """Create the superuser once; its password is kept under var/ so it can be shown again."""

@@ -111,7 +111,10 @@ def test_without_structured_output_the_verdict_schema_goes_into_the_system_messa
 def test_the_judge_score_is_not_part_of_the_quality_score(run_judged):
     job = run_judged(record_count=3)
 
-    for pair in QAPair.objects.filter(job=job):
+    pairs = QAPair.objects.filter(job=job)
+    assert pairs.count() == 3
+    for pair in pairs:
+        assert LLM_JUDGE_SCORE in pair.scores
         record = {"question": pair.question, "answer": pair.answer, "context": pair.context}
         assert pair.quality_score == quality(components_for(record, pair.flags))[0]
 
@@ -120,6 +123,7 @@ def test_judge_usage_goes_into_the_pair_metadata_and_the_manifest(run_judged):
     job = run_judged(record_count=4)
 
     metadata = list(QAPair.objects.filter(job=job).values_list("metadata", flat=True))
+    assert len(metadata) == 4
     assert all(m["judge_usage"]["prompt_tokens"] > 0 and m["judge_usage"]["completion_tokens"] > 0 for m in metadata)
     usage = job.output_manifest["judge_usage"]
     assert usage["requests"] == 4
@@ -146,7 +150,9 @@ def test_without_a_judge_profile_no_request_is_made(approved_version, run_job, f
 
     assert job.accepted_records == 4
     assert fake_openai.received == []
-    assert all(LLM_JUDGE_SCORE not in pair.scores for pair in QAPair.objects.filter(job=job))
+    pairs = QAPair.objects.filter(job=job)
+    assert pairs.count() == 4
+    assert all(LLM_JUDGE_SCORE not in pair.scores for pair in pairs)
 
 
 def test_exact_duplicates_are_not_judged(run_judged, publish, fake_openai):
@@ -348,7 +354,9 @@ def test_trigger_form_runs_a_judged_job_with_the_chosen_judge_profile(
     assert response.status_code == 302
     job = GenerationJob.objects.get()
     assert (job.generator, job.generator_config) == ("template", {"judge_profile": "judge"})
-    assert all(LLM_JUDGE_SCORE in pair.scores for pair in QAPair.objects.filter(job=job))
+    pairs = QAPair.objects.filter(job=job)
+    assert pairs.count() == 2
+    assert all(LLM_JUDGE_SCORE in pair.scores for pair in pairs)
 
 
 # The rubric is template content.

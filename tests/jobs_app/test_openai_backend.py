@@ -62,7 +62,9 @@ def test_openai_job_turns_each_reply_into_a_pending_pair(run_openai):
 
     assert job.status == GenerationJob.Status.SUCCEEDED
     assert job.accepted_records == 6
-    for pair in QAPair.objects.filter(job=job):
+    pairs = QAPair.objects.filter(job=job)
+    assert pairs.count() == 6
+    for pair in pairs:
         a, b = pair.lineage["variables"]["a"], pair.lineage["variables"]["b"]
         assert pair.question == f"What is {a} plus {b}?"
         assert pair.answer == str(a + b)

@@ -82,7 +82,9 @@ def test_run_gives_different_records_for_a_different_seed(approved_version, run_
 def test_run_answers_are_the_planted_ground_truth(approved_version, run_job):
     job = run_job(approved_version)
 
-    for pair in QAPair.objects.filter(job=job):
+    pairs = QAPair.objects.filter(job=job)
+    assert pairs.count() == job.record_count
+    for pair in pairs:
         variables = pair.lineage["variables"]
         assert pair.question == f"What is {variables['a']} plus {variables['b']}?"
         assert pair.answer == str(variables["a"] + variables["b"])

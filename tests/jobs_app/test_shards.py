@@ -122,7 +122,9 @@ def test_a_shard_whose_worker_died_resumes_from_its_last_committed_batch(
     assert records(job) == done
 
 
-def test_the_sweep_requeues_shards_silent_past_the_stale_limit(job_request, operator, small_shards, unqueued, settings):
+def test_the_sweep_requeues_shards_silent_past_the_stale_limit(
+    job_request, operator, small_shards, unqueued, settings, django_capture_on_commit_callbacks
+):
     job, _ = job_trigger(request=job_request(record_count=20), acting_user=operator)
     stale, fresh, done = job.shards.all()
     long_ago = timezone.now() - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS + 1)
@@ -130,22 +132,28 @@ def test_the_sweep_requeues_shards_silent_past_the_stale_limit(job_request, oper
     JobShard.objects.filter(pk=fresh.pk).update(status=JobShard.Status.RUNNING, heartbeat_at=timezone.now())
     JobShard.objects.filter(pk=done.pk).update(status=JobShard.Status.DONE, heartbeat_at=long_ago)
 
-    requeued = job_shards_resume_stale()
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = job_shards_resume_stale()
 
     assert requeued == [stale.pk]
+    assert unqueued == [stale.pk]
     stale.refresh_from_db()
     assert stale.status == JobShard.Status.PENDING
     assert stale.heartbeat_at > long_ago
 
 
 def test_the_sweep_requeues_a_shard_whose_task_was_lost_before_it_started(
-    job_request, operator, small_shards, unqueued, settings
+    job_request, operator, small_shards, unqueued, settings, django_capture_on_commit_callbacks
 ):
     job, _ = job_trigger(request=job_request(record_count=5), acting_user=operator)
     long_ago = timezone.now() - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS + 1)
     GenerationJob.objects.filter(pk=job.pk).update(created_at=long_ago)
 
-    assert job_shards_resume_stale() == [job.shards.get().pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = job_shards_resume_stale()
+
+    assert requeued == [job.shards.get().pk]
+    assert unqueued == requeued
 
 
 def test_the_sweep_leaves_the_shards_of_finished_jobs_alone(job_request, operator, small_shards, unqueued, settings):

@@ -57,12 +57,16 @@ def test_a_job_samples_person_names_in_its_locale(version_with, run_job):
     american = run_job(version, production=False, locale="en", record_count=5, tenant_id="us")
 
     german_sampler = VariableSampler(version.variables, SamplingContext(locale="de_DE"))
-    for pair in QAPair.objects.filter(job=german):
+    german_pairs = QAPair.objects.filter(job=german)
+    assert german_pairs.count() == 5
+    for pair in german_pairs:
         assert pair.lineage["variables"] == german_sampler.sample(1, pair.record_index)
     names = {
         job.pk: {pair.lineage["variables"]["customer"] for pair in QAPair.objects.filter(job=job)}
         for job in (german, american)
     }
+    assert names[german.pk]
+    assert names[american.pk]
     assert names[german.pk].isdisjoint(names[american.pk])
 
 

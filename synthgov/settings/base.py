@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.log import DEFAULT_LOGGING
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SYNTHGOV_VAR_DIR", BASE_DIR / "var"))
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # One log line per refused request (403), with who and why; see LOGGING below.
+    "synthgov.request_log.RefusalLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,6 +113,7 @@ MEDIA_URL = "media/"
 
 LOGIN_URL = "admin:login"
 
+Q_LOG_LEVEL = os.environ.get("Q_LOG_LEVEL", "WARNING")
 Q_CLUSTER = {
     "name": "synthgov",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
@@ -122,6 +126,8 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "poll": 0.5,
     "label": "Django Q2",
+    # INFO is a few lines a minute from the scheduler alone; warnings, errors and failed tasks remain.
+    "log_level": Q_LOG_LEVEL,
 }
 if os.environ.get("SYNTHGOV_Q_SYNC") == "1":
     # Tasks run inline in the calling process, through django-q2's own machinery.
@@ -189,6 +195,26 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_a_refusal": {"()": "synthgov.request_log.NotARefusal"}},
+    "formatters": {"django.server": DEFAULT_LOGGING["formatters"]["django.server"]},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own, which printed
+        # every record twice (there and at the root): the root's handler is enough. Configuring
+        # "django" resets its children, so runserver's access log gets its own format back below.
+        "django": {"level": "INFO"},
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+        # A refused request is one line from "synthgov.refusals" (synthgov/request_log.py);
+        # Django's own record of it, with a traceback for PermissionDenied, is dropped.
+        # Server errors keep their traceback.
+        "django.request": {"filters": ["not_a_refusal"]},
+        "django.security.csrf": {"filters": ["not_a_refusal"]},
+        # django-q2 logs the scheduler's and the workers' routine at INFO; Q_LOG_LEVEL=INFO shows it.
+        "django-q": {"level": Q_LOG_LEVEL},
+    },
 }
+CSRF_FAILURE_VIEW = "synthgov.request_log.csrf_failure"

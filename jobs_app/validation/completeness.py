@@ -1,6 +1,6 @@
 """Completeness: the fields a pair needs are there, and the version's output_schema holds."""
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 RECORD_FIELDS = ("question", "answer", "context")
 REQUIRED_FIELDS = ("question", "answer")
@@ -10,7 +10,7 @@ def reason(code: str, message: str) -> dict:
     return {"code": code, "message": message}
 
 
-def completeness_reasons(record: dict, validator: Draft202012Validator, *, min_answer_chars: int = 1) -> list[dict]:
+def completeness_reasons(record: dict, validator: Validator, *, min_answer_chars: int = 1) -> list[dict]:
     """Why the record cannot become a pair: empty required fields, a too short answer, schema violations.
 
     Length bounds per field (minLength/maxLength) belong in the output_schema, where jsonschema

@@ -12,10 +12,10 @@ from operator import itemgetter
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from jsonschema import Draft202012Validator
 
 from qa_app.models import QAPair, normalised_content_hash
 from synthgov.bulk import insert_rows
+from synthgov.json_schema import user_schema_validator
 from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .generators import Generated
@@ -105,7 +105,7 @@ class BatchProcessor:
         self.job = job
         self.version = job.template_version
         self.generator = generator
-        self.validator = Draft202012Validator(self.version.output_schema)
+        self.validator = user_schema_validator(self.version.output_schema, field="output_schema")
         self.base_lineage = job.lineage
         self.pii_rejects = settings.SYNTHGOV_PII_ACTION == "reject"
         self.region = locale_region(job.locale)

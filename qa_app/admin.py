@@ -17,6 +17,7 @@ from synthgov.admin_tools import (
     selected_action_submitted,
 )
 from synthgov.errors import DomainError
+from synthgov.text_limits import text_problems
 
 from . import services
 from .models import QAPair, normalised_content_hash
@@ -30,6 +31,9 @@ class QAPairForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        texts = {name: cleaned.get(name) for name in ("question", "answer", "context")}
+        for field, problem in text_problems(texts).items():
+            self.add_error(field, problem)
         if {"question", "answer", "tenant_id"} <= cleaned.keys():
             content_hash = normalised_content_hash(cleaned["question"], cleaned["answer"], cleaned.get("context", ""))
             duplicate = qa_pair_duplicate_of(

@@ -15,6 +15,7 @@ from synthgov.errors import (
     require_permission,
 )
 from synthgov.history import record_bulk_change
+from synthgov.text_limits import refuse_text_problems
 
 from .models import QAPair
 from .selectors import qa_pair_duplicate_of
@@ -140,6 +141,7 @@ def _refuse_duplicate(pair: QAPair) -> None:
 def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     """A pair typed by a person: source operator, pending review."""
     _require_permission(acting_user, "add_qapair", "Writing QA pairs")
+    refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     pair.source = QAPair.Source.OPERATOR
     _refuse_duplicate(pair)
     pair.save()
@@ -157,6 +159,7 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     _require_permission(acting_user, "change_qapair", "Editing QA pairs")
     for field, value in changes.items():
         setattr(pair, field, value)
+    refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     stored = QAPair.objects.filter(pk=pair.pk).values(*CONTENT_FIELDS).first() or {}
     text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
     if pair.compute_content_hash() != pair.content_hash:

@@ -2,8 +2,7 @@
 
 import re
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from synthgov.json_schema import schema_problems
 
 from .models import CONTENT_FIELDS
 from .rendering import TEMPLATE_FIELDS, CompiledVersion, TemplateRenderError, compile_field, compose, make_environment
@@ -23,10 +22,7 @@ def structure_problems(version) -> list[str]:
             version.variables, exemplars=version.exemplars if exemplars_valid else None
         )
     ]
-    try:
-        Draft202012Validator.check_schema(version.output_schema)
-    except SchemaError as exc:
-        problems.append(f"output_schema is not valid JSON Schema: {exc.message}")
+    problems += schema_problems(version.output_schema, field="output_schema")
     if not exemplars_valid:
         problems.append("exemplars must be a list of objects (variable name -> value)")
     return problems

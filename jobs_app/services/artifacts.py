@@ -6,6 +6,7 @@ from django.db import transaction
 from qa_app.models import QAPair, normalised_content_hash
 from qa_app.selectors import qa_pair_duplicate_of
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused, permission_missing_message
+from synthgov.text_limits import refuse_text_problems
 
 from ..models import RejectedArtifact
 from ..near_duplicate_store import pairs_index_for_near_duplicates
@@ -32,6 +33,7 @@ def rejected_artifact_promote(*, artifact: RejectedArtifact, question: str, answ
             f"Rejected artifact #{artifact.pk} was already promoted to QA pair #{artifact.promoted_pair_id}."
         )
     question, answer, context = question.strip(), answer.strip(), (context or "").strip()
+    refuse_text_problems({"question": question, "answer": answer, "context": context})
     for name, value in (("question", question), ("answer", answer)):
         if not value:
             raise InvalidInput(f"The {name} of a promoted pair cannot be empty.", field=name)

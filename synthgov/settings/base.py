@@ -144,6 +144,9 @@ SYNTHGOV_MAX_RECORD_COUNT = 1_000_000
 # with flags, "reject" makes it a rejected artifact (reason "pii").
 SYNTHGOV_PII_ACTION = os.environ.get("SYNTHGOV_PII_ACTION", "flag")
 SYNTHGOV_MIN_ANSWER_CHARS = 1
+# Longest question, answer or context, in characters: operator pairs, edits, promotions and
+# generated records (longer ones are rejected artifacts, reason "too_long"). synthgov/text_limits.py
+SYNTHGOV_MAX_TEXT_CHARS = int(os.environ.get("SYNTHGOV_MAX_TEXT_CHARS", "100000"))
 SYNTHGOV_NEAR_DUPLICATE_THRESHOLD = 0.85
 SYNTHGOV_NEAR_DUPLICATE_NUM_PERM = 128
 # Language detection judges only text with this many letters, and flags only a confident verdict.

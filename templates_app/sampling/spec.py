@@ -5,7 +5,7 @@ import heapq
 import math
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from synthgov.json_schema import trusted_schema_validator
 
 from . import expressions
 from .context import SamplingContext
@@ -58,7 +58,7 @@ VARIABLES_SPEC_SCHEMA = {
         ],
     },
 }
-_spec_validator = Draft202012Validator(VARIABLES_SPEC_SCHEMA)
+_spec_validator = trusted_schema_validator(VARIABLES_SPEC_SCHEMA)
 
 
 def variables_spec_errors(spec: Any, *, exemplars: list | tuple | None = None) -> list[str]:

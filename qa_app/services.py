@@ -23,6 +23,8 @@ from .selectors import qa_pair_duplicate_of
 REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
+MAX_REASON_CHARS = 2000
+REASON_TOO_LONG = "A reason has at most {limit:,} characters; this one has {length:,}. Say it shorter."
 REVIEW_PERMISSION_MISSING = permission_missing_message("Reviewing a QA pair", REVIEW_PERMISSION)
 BULK_REVIEW_CHUNK = 2000
 
@@ -56,6 +58,8 @@ def _clean_reason(reason: str, *, required: bool) -> str:
     reason = (reason or "").strip()
     if required and not reason:
         raise InvalidInput(REJECTION_NEEDS_REASON)
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(REASON_TOO_LONG.format(limit=MAX_REASON_CHARS, length=len(reason)), field="reason")
     return reason
 
 

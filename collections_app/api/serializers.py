@@ -1,14 +1,14 @@
 from rest_framework import serializers
 
 from qa_app.models import QAPair
-from synthgov.api.serializers import Username
+from synthgov.api.serializers import ModelSerializer, ObjectId, Username
 
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 
 MAX_BULK_IDS = 10_000
 
 
-class CollectionSerializer(serializers.ModelSerializer):
+class CollectionSerializer(ModelSerializer):
     created_by = Username()
 
     class Meta:
@@ -27,8 +27,10 @@ class CollectionSerializer(serializers.ModelSerializer):
         ]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     added_by = Username()
+    # Empty while the split is assigned by hash at release: "" is one of the values.
+    split = serializers.ChoiceField(choices=Split.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Membership
@@ -37,9 +39,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class PairIdsSerializer(serializers.Serializer):
-    qa_pair_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK_IDS
-    )
+    qa_pair_ids = serializers.ListField(child=ObjectId(), min_length=1, max_length=MAX_BULK_IDS)
 
     def validate_qa_pair_ids(self, ids: list[int]) -> list[int]:
         known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
@@ -66,7 +66,7 @@ class RemoveMembersResultSerializer(serializers.Serializer):
     removed = serializers.IntegerField()
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(ModelSerializer):
     collection_slug = serializers.CharField(source="collection.slug", read_only=True)
     created_by = Username()
 
@@ -87,7 +87,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReleaseItemSerializer(serializers.ModelSerializer):
+class ReleaseItemSerializer(ModelSerializer):
     class Meta:
         model = ReleaseItem
         fields = ["id", "qa_pair", "split", "weight", "content_hash"]

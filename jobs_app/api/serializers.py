@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from synthgov.api.serializers import Username
+from synthgov.api.serializers import ModelSerializer, Username
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from ..models import DuplicateRecord, GenerationJob, RejectedArtifact, TargetSurface
@@ -13,6 +13,7 @@ UNKNOWN_REVISION = (
 NO_CURRENT_VERSION = "Template '{key}' has no current approved version; name a template_revision."
 VERSION_OR_TEMPLATE = "Give either template_version (an id) or template (a key) with an optional template_revision."
 KEY_MISMATCH = "The Idempotency-Key header and the idempotency_key field differ; send one of them."
+HEADER_INVALID = "The Idempotency-Key header: {message}"
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -20,7 +21,7 @@ class ProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(ModelSerializer):
     """A job's request contract and result."""
 
     job_id = serializers.IntegerField(source="pk", read_only=True)
@@ -91,11 +92,20 @@ class JobCreateSerializer(serializers.Serializer):
             attrs["template_version"] = self._resolve(attrs.pop("template"), attrs.pop("template_revision", None))
         else:
             raise serializers.ValidationError({"template_version": [VERSION_OR_TEMPLATE]})
-        header_key = self.context.get("idempotency_key_header") or ""
+        header_key = self._header_key()
         if header_key and attrs["idempotency_key"] and header_key != attrs["idempotency_key"]:
             raise serializers.ValidationError({"idempotency_key": [KEY_MISMATCH]})
         attrs["idempotency_key"] = header_key or attrs["idempotency_key"]
         return attrs
+
+    def _header_key(self) -> str:
+        """The Idempotency-Key header, held to the rules of the idempotency_key field (length, no NUL)."""
+        header_key = self.context.get("idempotency_key_header") or ""
+        try:
+            return self.fields["idempotency_key"].run_validation(header_key)
+        except serializers.ValidationError as exc:
+            messages = [HEADER_INVALID.format(message=message) for message in exc.detail]
+            raise serializers.ValidationError({"idempotency_key": messages}) from exc
 
     def _resolve(self, key: str, revision: int | None) -> TemplateVersion:
         versions = TemplateVersion.objects.select_related("template__chapter", "template__subchapter").filter(
@@ -112,14 +122,14 @@ class JobCreateSerializer(serializers.Serializer):
         raise serializers.ValidationError({"template_revision": [message.format(key=key, revision=revision)]})
 
 
-class RejectedArtifactSerializer(serializers.ModelSerializer):
+class RejectedArtifactSerializer(ModelSerializer):
     class Meta:
         model = RejectedArtifact
         fields = ["id", "job", "record_index", "payload", "reasons", "created_at", "promoted_pair"]
         read_only_fields = fields
 
 
-class DuplicateRecordSerializer(serializers.ModelSerializer):
+class DuplicateRecordSerializer(ModelSerializer):
     class Meta:
         model = DuplicateRecord
         fields = ["id", "job", "record_index", "content_hash", "duplicate_of", "created_at"]

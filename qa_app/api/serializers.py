@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from synthgov.api.serializers import Username
+from synthgov.api.serializers import ModelSerializer, ObjectId, Username
 
 from ..models import QAPair
 from ..services import REJECTION_NEEDS_REASON
@@ -9,7 +9,7 @@ MAX_BULK_IDS = 10_000
 REASON_REQUIRED = {"required": REJECTION_NEEDS_REASON, "blank": REJECTION_NEEDS_REASON}
 
 
-class QAPairSerializer(serializers.ModelSerializer):
+class QAPairSerializer(ModelSerializer):
     reviewed_by = Username()
 
     class Meta:
@@ -76,7 +76,7 @@ class ReopenSerializer(ApproveSerializer):
 
 
 class BulkReviewSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK_IDS)
+    ids = serializers.ListField(child=ObjectId(), min_length=1, max_length=MAX_BULK_IDS)
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 

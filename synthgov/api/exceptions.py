@@ -2,9 +2,12 @@
 
 from collections import Counter
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -14,8 +17,11 @@ from rest_framework.views import set_rollback
 
 from synthgov.errors import DomainError
 
+from .parsers import BODY_TOO_LARGE
+
 CHANGED_MEANWHILE = "Someone else changed this object's state meanwhile; nothing was changed. Reload it and try again."
 STILL_REFERENCED = "{object} cannot be deleted: {referrers} still refer to it. Remove or reassign them first."
+TOO_MANY_PARTS = "The request body is too large ({reason}); send less in one request (e.g. fewer ids)."
 
 
 def exception_handler(exc, context):
@@ -32,10 +38,46 @@ def exception_handler(exc, context):
     if isinstance(exc, ProtectedError | RestrictedError):
         set_rollback()
         return Response({"detail": _still_referenced(context, exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own limits on bodies (DATA_UPLOAD_MAX_*); it would answer with an HTML page.
+        message = BODY_TOO_LARGE.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response({"detail": TOO_MANY_PARTS.format(reason=exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         # A model invariant (clean() or save()) that no serializer caught: same shape as a serializer's error.
         exc = exceptions.ValidationError(as_serializer_error(exc))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = with_detail(response.data)
+    return response
+
+
+def with_detail(data):
+    """Every error body has a `detail` (the documented error shape); field errors keep their keys beside it."""
+    if isinstance(data, dict) and "detail" in data:
+        return data
+    if isinstance(data, list):
+        data = {"non_field_errors": data}
+    if not isinstance(data, dict):
+        return {"detail": str(data)}
+    problems = (
+        _first_message(value) if name == "non_field_errors" else f"{name}: {_first_message(value)}"
+        for name, value in data.items()
+    )
+    return {"detail": " ".join(problems), **data}
+
+
+def _first_message(value) -> str:
+    """The first message of a field's (possibly nested) errors, with the position it refers to."""
+    prefix = ""
+    while isinstance(value, dict | list) and value:
+        if isinstance(value, dict):
+            key, value = next(iter(value.items()))
+            prefix += f"[{key}] "
+        else:
+            value = value[0]
+    return f"{prefix}{value}"
 
 
 def _still_referenced(context, exc: ProtectedError | RestrictedError) -> str:
@@ -52,6 +94,7 @@ def _still_referenced(context, exc: ProtectedError | RestrictedError) -> str:
     return STILL_REFERENCED.format(object=subject, referrers=referrers)
 
 
+@csrf_exempt
 def endpoint_not_found(request):
     """A URL under /api/ that no endpoint serves answers in the API's JSON shape, not with an HTML page."""
     return JsonResponse(

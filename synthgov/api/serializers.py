@@ -1,8 +1,16 @@
 """Serializer helpers shared by the apps' APIs."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from synthgov.errors import InvalidInput
+
+from .parsers import check_json_value
+
+# Ids and other integers the database stores as 64-bit: larger ones are refused as input, not sent to a query.
+MAX_DB_INTEGER = 2**63 - 1
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -33,7 +41,35 @@ def model_clean(instance) -> None:
 
 
 class Username(serializers.SlugRelatedField):
-    """A user shown by username (read-only): who authored, decided or triggered."""
+    """A user shown by username (read-only): who authored, decided or triggered; null when nobody (yet)."""
 
     def __init__(self, **kwargs):
-        super().__init__(slug_field="username", read_only=True, **kwargs)
+        super().__init__(slug_field="username", read_only=True, allow_null=True, **kwargs)
+
+
+class ObjectId(serializers.IntegerField):
+    """The id of a row, as input: a positive 64-bit integer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_DB_INTEGER, **kwargs)
+
+
+class JSONField(serializers.JSONField):
+    """DRF's JSONField, but `null` sent inside a form is refused like a JSON null (unless allow_null),
+    and the value passes the parsers' check (no NUL character, bounded nesting) however it was sent."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is None and not self.allow_null:
+            self.fail("null")
+        try:
+            check_json_value(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from exc
+        return value
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The apps' model serializers: model JSON fields become the JSONField above."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.JSONField: JSONField}

@@ -157,6 +157,8 @@ SYNTHGOV_LOCALE_MIN_CONFIDENCE = 0.9
 SYNTHGOV_GENERATION_SHARD_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_SHARD_SIZE", "50000"))
 # A shard silent this long (no batch committed) lost its worker: the sweep re-queues it.
 SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS", "300"))
+# Change reasons (reject, reopen, ...) are kept whole in the history, not cut at 100 characters.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Four eyes: a version's author may not publish it.
 SYNTHGOV_FOUR_EYES = os.environ.get("SYNTHGOV_FOUR_EYES", "1") == "1"
 # Largest rendered field, in characters; a careless template cannot fill memory.
@@ -182,8 +184,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "synthgov.api.exceptions.exception_handler",
+    # Refuse NUL characters, over-deep JSON and over-large JSON bodies with a 400 naming the field.
+    "DEFAULT_PARSER_CLASSES": [
+        "synthgov.api.parsers.JSONParser",
+        "synthgov.api.parsers.FormParser",
+        "synthgov.api.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
 }
+# Deepest JSON the API accepts in a body or a JSON field (levels of objects and arrays).
+SYNTHGOV_MAX_JSON_DEPTH = int(os.environ.get("SYNTHGOV_MAX_JSON_DEPTH", "64"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "synthgov API",
     "DESCRIPTION": "Govern synthetic training data: templates, generation jobs, QA pairs, collections, releases.",
@@ -193,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the errors any request can meet (400, 401, 403, 404) in the one error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "synthgov.api.schema.document_common_errors",
+    ],
 }
 
 LOGGING = {

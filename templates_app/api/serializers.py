@@ -1,19 +1,19 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from synthgov.api.serializers import Username, model_clean
+from synthgov.api.serializers import ModelSerializer, Username, model_clean
 
 from ..models import CONTENT_FIELDS, GOVERNANCE_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from ..selectors import PREVIEW_MAX_RECORDS
 
 
-class ChapterSerializer(serializers.ModelSerializer):
+class ChapterSerializer(ModelSerializer):
     class Meta:
         model = Chapter
         fields = ["id", "key", "title"]
 
 
-class SubchapterSerializer(serializers.ModelSerializer):
+class SubchapterSerializer(ModelSerializer):
     chapter_key = serializers.CharField(source="chapter.key", read_only=True)
 
     class Meta:
@@ -21,7 +21,7 @@ class SubchapterSerializer(serializers.ModelSerializer):
         fields = ["id", "chapter", "chapter_key", "key", "title"]
 
 
-class PromptTemplateSerializer(serializers.ModelSerializer):
+class PromptTemplateSerializer(ModelSerializer):
     class Meta:
         model = PromptTemplate
         fields = ["id", "key", "name", "chapter", "subchapter", "description", "created_at"]
@@ -32,7 +32,7 @@ class PromptTemplateSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class TemplateVersionSerializer(serializers.ModelSerializer):
+class TemplateVersionSerializer(ModelSerializer):
     template_key = serializers.CharField(source="template.key", read_only=True)
     author = Username()
     published_by = Username()

@@ -215,7 +215,7 @@ def test_render_refuses_more_records_than_the_preview_allows(api, author, draft_
     response = api(author).post(url(draft_version, "render"), {"count": PREVIEW_MAX_RECORDS + 1}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"count": [f"Ensure this value is less than or equal to {PREVIEW_MAX_RECORDS}."]}
+    assert response.json()["count"] == [f"Ensure this value is less than or equal to {PREVIEW_MAX_RECORDS}."]
 
 
 def test_render_of_a_template_that_does_not_compile_answers_400_naming_field_and_line(api, author):
@@ -239,7 +239,7 @@ def test_coverage_needs_a_record_count(api, author, draft_version):
     response = api(author).get(url(draft_version, "coverage"))
 
     assert response.status_code == 400
-    assert response.json() == {"record_count": ["This field is required."]}
+    assert response.json()["record_count"] == ["This field is required."]
 
 
 def test_an_unknown_version_answers_404(api, author):
@@ -261,7 +261,7 @@ def test_coverage_refuses_a_record_count_no_job_may_have(api, author, draft_vers
     response = api(author).get(url(draft_version, "coverage"), {"record_count": settings.SYNTHGOV_MAX_RECORD_COUNT + 1})
 
     assert response.status_code == 400
-    assert response.json() == {"record_count": ["A job has at most 1,000,000 records; got 1,000,001."]}
+    assert response.json()["record_count"] == ["A job has at most 1,000,000 records; got 1,000,001."]
 
 
 def test_render_of_a_template_no_record_can_render_answers_400_naming_field_and_line(api, author):

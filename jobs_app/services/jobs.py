@@ -260,7 +260,8 @@ def job_resume(*, job: GenerationJob, acting_user) -> GenerationJob:
     job._history_user = acting_user
     job._change_reason = "resumed"
     job.save(update_fields=["status", "finished_at", "error", "cancelled_by", "heartbeat_at"])
-    if job_shards_restart(job=job):
+    # A job queued before jobs had shards has none yet: job_enqueue plans them.
+    if job_shards_restart(job=job) or not job.shards.exists():
         transaction.on_commit(lambda job_id=job.pk: job_enqueue(job_id=job_id))
     else:
         # Every record was produced; what failed was the finish (e.g. writing the manifest).

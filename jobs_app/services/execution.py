@@ -172,7 +172,10 @@ def shard_hand_back(*, shard_id: int) -> JobShard | None:
             status=JobShard.Status.PENDING, heartbeat_at=timezone.now()
         )
         shard = JobShard.objects.get(pk=shard_id)
-        if handed_back and shard.attempts <= settings.SYNTHGOV_SHARD_QUICK_RETRIES:
+        # Pending also when the fault came before this task claimed the shard.
+        if (handed_back or shard.status == JobShard.Status.PENDING) and (
+            shard.attempts <= settings.SYNTHGOV_SHARD_QUICK_RETRIES
+        ):
             shard_enqueue(shard_id=shard_id)
         return shard
     except Exception as exc:

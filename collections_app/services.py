@@ -102,6 +102,10 @@ def collection_add_pairs(
         raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
     if split and split not in Split.values:
         raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
+    # Concurrent adds to one collection take turns: each sees what the one before it added, so
+    # overlapping requests report those pairs as already members instead of colliding on the
+    # unique membership (IntegrityError). Releases take the same lock.
+    Collection.objects.select_for_update().filter(pk=collection.pk).exists()
     # Decide on the stored state, not on objects the caller may have loaded long ago.
     pairs = list(QAPair.objects.filter(pk__in=[pair.pk for pair in pairs]).order_by("pk"))
     refusals = _refusals(collection, [pair.pk for pair in pairs])

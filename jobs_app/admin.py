@@ -107,6 +107,9 @@ def progress_bar(job: GenerationJob) -> str:
     )
 
 
+RESUMABLE = (GenerationJob.Status.FAILED, GenerationJob.Status.CANCELLED)
+
+
 class JobShardInline(admin.TabularInline):
     model = JobShard
     fields = ["index", "start", "stop", "status", "processed_records", "attempts", "heartbeat_at", "finished_at"]
@@ -137,7 +140,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     list_select_related = ["template_version__template"]
     readonly_fields = ["progress", "pairs_link", "rejected_link", "duplicates_link"]
     actions = ["cancel_selected"]
-    object_actions = {"cancel": "Cancel job"}
+    object_actions = {"cancel": "Cancel job", "resume": "Resume job"}
     inlines = [JobShardInline]
     fieldsets = [
         (
@@ -227,11 +230,20 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
         return format_html('<a href="{}">{} duplicate(s)</a>', url, job.duplicate_records)
 
     def object_action_allowed(self, request, obj, name):
+        if name == "resume":
+            return obj.status in RESUMABLE and request.user.has_perm(services.RESUME_PERMISSION)
         return not obj.is_finished and request.user.has_perm(services.CANCEL_PERMISSION)
 
     def cancel(self, request, job):
         services.job_cancel(job=job, acting_user=request.user)
         self.message_user(request, f"Cancelled job {job.pk}; what it produced is kept.", messages.SUCCESS)
+
+    def resume(self, request, job):
+        job = services.job_resume(job=job, acting_user=request.user)
+        remaining = job.record_count - job.processed_records
+        self.message_user(
+            request, f"Resumed job {job.pk}: {remaining:,} record(s) still to generate.", messages.SUCCESS
+        )
 
     def has_cancel_permission(self, request):
         return request.user.has_perm(services.CANCEL_PERMISSION)

@@ -3,7 +3,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 
@@ -96,6 +96,7 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("trigger_generationjob", "Can trigger a generation job"),
             ("cancel_generationjob", "Can cancel a generation job"),
+            ("resume_generationjob", "Can resume a failed or cancelled generation job"),
         ]
 
     def __str__(self) -> str:
@@ -124,7 +125,7 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
     def start(self, *, at) -> None:
-        self.started_at = at
+        self.started_at = self.started_at or at
         self.heartbeat_at = at
 
     @transition(field=status, source=Status.RUNNING, target=Status.SUCCEEDED)
@@ -147,6 +148,23 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
         self.cancelled_by = by
         self.finished_at = at
 
+    @transition(
+        field=status,
+        source=[Status.FAILED, Status.CANCELLED],
+        target=RETURN_VALUE(Status.PENDING, Status.RUNNING),
+        permission="jobs_app.resume_generationjob",
+    )
+    def resume(self, *, at) -> str:
+        """Back to work on the records it has not produced: running if it had started, else pending.
+
+        The error and who cancelled stay in the job's history; the record counts stay as they are.
+        """
+        self.finished_at = None
+        self.error = ""
+        self.cancelled_by = None
+        self.heartbeat_at = at
+        return self.Status.RUNNING if self.started_at else self.Status.PENDING
+
 
 class JobShard(models.Model):
     """A contiguous range of a job's record indexes, run by one task; resumable from `processed_records`.
@@ -161,6 +179,8 @@ class JobShard(models.Model):
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
+        # Its job was cancelled or failed before the shard was done; a resume makes it pending again.
+        STOPPED = "stopped", "Stopped"
 
     job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="shards")
     index = models.PositiveIntegerField()

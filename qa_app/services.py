@@ -97,40 +97,47 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
 def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "") -> BulkReviewResult:
     """Decide many pairs at once; pairs that are no longer pending are skipped, not failed.
 
-    Each pair still goes through its FSM transition; because every decided pair gets the same
-    decision, it is stored with one UPDATE per chunk, and its history rows are copied from the
-    stored rows in the same transaction.
+    The pairs are read again under a row lock, chunk by chunk in id order (so two bulk reviews
+    never deadlock): a pair another reviewer decided meanwhile, even after the caller loaded it,
+    is skipped, and the others are decided. Each pair still goes through its FSM transition;
+    because every decided pair gets the same decision, a chunk is stored with one UPDATE and its
+    history rows are copied from the stored rows in the same transaction.
     """
     _require_review_permission(acting_user)
     reason = _clean_reason(reason, required=not approve)
     now = timezone.now()
     if isinstance(pairs, QuerySet):
-        # The transition needs only the state; the text of thousands of pairs stays in the database.
-        pairs = pairs.select_related(None).only("pk", "review_status")
-    decided, skipped = [], 0
-    for pair in pairs:
-        if pair.review_status != QAPair.ReviewStatus.PENDING:
-            skipped += 1
-            continue
-        _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
-        pair.updated_at = now
-        decided.append(pair)
-    if not decided:
-        return BulkReviewResult(decided=0, skipped=skipped)
-    target = decided[0].review_status
+        # Only the ids: the text of thousands of pairs stays in the database.
+        ids = sorted(set(pairs.order_by().values_list("pk", flat=True)))
+    else:
+        ids = sorted({pair.pk for pair in pairs})
     change_reason = "approved" if approve else f"rejected: {reason}"
-    for start in range(0, len(decided), BULK_REVIEW_CHUNK):
-        chunk = [pair.pk for pair in decided[start : start + BULK_REVIEW_CHUNK]]
-        updated = QAPair.objects.filter(pk__in=chunk, review_status=QAPair.ReviewStatus.PENDING).update(
-            review_status=target, reviewed_by=acting_user, reviewed_at=now, review_reason=reason, updated_at=now
+    decided = 0
+    for start in range(0, len(ids), BULK_REVIEW_CHUNK):
+        locked = (
+            QAPair.objects.filter(pk__in=ids[start : start + BULK_REVIEW_CHUNK])
+            .select_for_update()
+            .only("pk", "review_status")
+            .order_by("pk")
         )
-        if updated != len(chunk):
-            raise TransitionRefused(
-                f"{len(chunk) - updated} of the selected pairs were decided by someone else meanwhile; "
-                "nothing was changed, reload and try again."
-            )
-        record_bulk_change(QAPair, chunk, user=acting_user, reason=change_reason, at=now)
-    return BulkReviewResult(decided=len(decided), skipped=skipped)
+        chunk = []
+        for pair in locked:
+            if pair.review_status != QAPair.ReviewStatus.PENDING:
+                continue
+            _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
+            chunk.append(pair)
+        if not chunk:
+            continue
+        QAPair.objects.filter(pk__in=[pair.pk for pair in chunk]).update(
+            review_status=chunk[0].review_status,
+            reviewed_by=acting_user,
+            reviewed_at=now,
+            review_reason=reason,
+            updated_at=now,
+        )
+        record_bulk_change(QAPair, [pair.pk for pair in chunk], user=acting_user, reason=change_reason, at=now)
+        decided += len(chunk)
+    return BulkReviewResult(decided=decided, skipped=len(ids) - decided)
 
 
 def _refuse_duplicate(pair: QAPair) -> None:

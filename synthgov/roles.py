@@ -25,6 +25,7 @@ ROLES = {
         "jobs_app.view_generationjob",
         "jobs_app.trigger_generationjob",
         "jobs_app.cancel_generationjob",
+        "jobs_app.resume_generationjob",
         "jobs_app.view_rejectedartifact",
         "jobs_app.view_duplicaterecord",
         "jobs_app.view_jobshard",

@@ -82,6 +82,18 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(
+        summary="Resume a failed or cancelled job with the records it has not produced yet",
+        description="Its unfinished shards are queued again and continue from their last committed batch; "
+        "no record is produced twice. The job is running again (pending if it never started).",
+        request=None,
+        responses={200: JobSerializer, **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def resume(self, request, pk=None):
+        job = services.job_resume(job=self.get_object(), acting_user=request.user)
+        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @extend_schema(
         summary="The job's rejected records, with the reasons",
         responses={200: RejectedArtifactSerializer(many=True), **errors(403, 404)},
     )

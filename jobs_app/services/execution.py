@@ -5,6 +5,11 @@ shard runs as its own django-q2 task, so any number of workers on any number of 
 a job. A shard commits each batch together with its progress, so a shard that is run again
 (re-queued after its worker died, or delivered twice by the broker) resumes where the last
 commit left it and never produces a second outcome for a record index.
+
+A transient fault of the database or the broker (a restart, a failover, a terminated connection, a
+deadlock) is no fault of the job: the shard is handed back (pending, queued again at once a few
+times, then by the stale-shard sweep) and the job keeps running. Only errors of the work itself
+fail the job.
 """
 
 import itertools
@@ -13,11 +18,13 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 from django_q.tasks import async_task
+
+from synthgov.faults import is_transient
 
 from ..generators import GENERATORS
 from ..manifest import job_output_manifest
@@ -98,8 +105,22 @@ def _start_job(job: GenerationJob) -> GenerationJob:
     return job
 
 
-def job_shard_run(*, shard_id: int) -> JobShard:
-    """Run (or resume) one shard batch by batch; each batch commits with the shard's and the job's progress."""
+def job_shard_run(*, shard_id: int) -> JobShard | None:
+    """Run (or resume) one shard batch by batch; each batch commits with the shard's and the job's progress.
+
+    A transient database or broker error hands the shard back to be resumed (see shard_hand_back)
+    and returns None when the shard cannot be read back.
+    """
+    try:
+        return _run_shard(shard_id)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        logger.warning("Generation shard %s met a transient fault and will be resumed: %s", shard_id, exc)
+        return shard_hand_back(shard_id=shard_id)
+
+
+def _run_shard(shard_id: int) -> JobShard:
     shard = JobShard.objects.select_related("job__template_version__template").get(pk=shard_id)
     job = shard.job
     if job.is_finished or shard.status == JobShard.Status.DONE or not _claim(shard):
@@ -124,12 +145,44 @@ def job_shard_run(*, shard_id: int) -> JobShard:
                 return shard
             start = stop
         JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.DONE, finished_at=timezone.now())
-        _finish_job_when_all_shards_are_done(job)
+        job_finish_when_all_shards_are_done(job)
     except Exception as exc:
+        if is_transient(exc):
+            raise
         logger.exception("Generation job %s shard %s failed", job.pk, shard.index)
         _fail_job(job, f"{type(exc).__name__}: {exc}")
     shard.refresh_from_db()
     return shard
+
+
+def shard_hand_back(*, shard_id: int) -> JobShard | None:
+    """After a transient fault: drop the broken connection, put the shard back to pending and queue it.
+
+    Queued again at once for its first SYNTHGOV_SHARD_QUICK_RETRIES attempts; after that (a fault
+    that lasts) the stale-shard sweep queues it every SYNTHGOV_SHARD_STALE_SECONDS. When the
+    database is still unreachable nothing can be written: the shard stays running with a heartbeat
+    that goes stale, and the sweep resumes it once the database is back. Either way the shard
+    resumes from its last committed batch, so the job ends with exactly one outcome per record.
+    """
+    if not connection.in_atomic_block:
+        # The next query opens a new connection instead of failing on the dead one.
+        connection.close()
+    try:
+        handed_back = JobShard.objects.filter(pk=shard_id, status=JobShard.Status.RUNNING).update(
+            status=JobShard.Status.PENDING, heartbeat_at=timezone.now()
+        )
+        shard = JobShard.objects.get(pk=shard_id)
+        # Pending also when the fault came before this task claimed the shard.
+        if (handed_back or shard.status == JobShard.Status.PENDING) and (
+            shard.attempts <= settings.SYNTHGOV_SHARD_QUICK_RETRIES
+        ):
+            shard_enqueue(shard_id=shard_id)
+        return shard
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        logger.warning("Generation shard %s is left to the stale-shard sweep: %s", shard_id, exc)
+        return None
 
 
 def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: int) -> bool:
@@ -140,6 +193,8 @@ def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: 
     with transaction.atomic():
         outcome = processor.process(start, stop, prepared)
         now = timezone.now()
+        # The job's row before the shard's, in the order cancel, fail and resume take them: no deadlock.
+        list(GenerationJob.objects.select_for_update(no_key=True).filter(pk=shard.job_id).values_list("pk"))
         # Compare-and-set on the shard's progress: of two workers on the same shard, one commits.
         advanced = JobShard.objects.filter(
             pk=shard.pk, processed_records=start - shard.start, status=JobShard.Status.RUNNING
@@ -160,7 +215,7 @@ def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: 
     return True
 
 
-def _finish_job_when_all_shards_are_done(job: GenerationJob) -> None:
+def job_finish_when_all_shards_are_done(job: GenerationJob) -> None:
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job.pk)
         if job.status != GenerationJob.Status.RUNNING or job.shards.exclude(status=JobShard.Status.DONE).exists():
@@ -173,15 +228,34 @@ def _finish_job_when_all_shards_are_done(job: GenerationJob) -> None:
 
 
 def _fail_job(job: GenerationJob, error: str) -> None:
-    job.refresh_from_db()
-    if job.is_finished:
-        return
     try:
         with transaction.atomic():
+            job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+            if job.is_finished:
+                return
             job.fail(at=timezone.now(), error=error)
             job.save()
+            job_shards_stop(job=job)
     except ConcurrentTransition:
         pass
+
+
+def job_shards_stop(*, job: GenerationJob) -> int:
+    """The unfinished shards of a job that was cancelled or failed are stopped (a resume restarts them).
+
+    The caller holds the job's row lock (taken before any shard's, as every batch does).
+    A worker inside a batch finds its shard no longer running and rolls the batch back.
+    """
+    return JobShard.objects.filter(job=job).exclude(status=JobShard.Status.DONE).update(status=JobShard.Status.STOPPED)
+
+
+def job_shards_restart(*, job: GenerationJob) -> list[int]:
+    """Put a resumed job's unfinished shards back to pending, with a fresh heartbeat so the sweep
+    waits before it queues them again; returns their ids. The caller holds the job's row lock."""
+    unfinished = JobShard.objects.filter(job=job).exclude(status=JobShard.Status.DONE)
+    ids = list(unfinished.values_list("pk", flat=True))
+    unfinished.update(status=JobShard.Status.PENDING, heartbeat_at=timezone.now())
+    return ids
 
 
 def job_shards_resume_stale() -> list[int]:

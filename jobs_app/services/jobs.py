@@ -21,13 +21,21 @@ from templates_app.rendering import TemplateRenderError
 
 from ..generators import GENERATORS
 from ..models import GenerationJob, TargetSurface
-from .execution import job_enqueue, job_plan_shards
+from .execution import (
+    job_enqueue,
+    job_finish_when_all_shards_are_done,
+    job_plan_shards,
+    job_shards_restart,
+    job_shards_stop,
+)
 
 logger = logging.getLogger(__name__)
 
 TRIGGER_PERMISSION = "jobs_app.trigger_generationjob"
 CANCEL_PERMISSION = "jobs_app.cancel_generationjob"
 TRIGGER_PERMISSION_MISSING = permission_missing_message("Triggering a job", TRIGGER_PERMISSION)
+RESUME_PERMISSION = "jobs_app.resume_generationjob"
+RESUME_PERMISSION_MISSING = permission_missing_message("Resuming a job", RESUME_PERMISSION)
 
 
 @dataclass(frozen=True)
@@ -237,4 +245,33 @@ def job_cancel(*, job: GenerationJob, acting_user) -> GenerationJob:
         raise PermissionRefused(permission_missing_message("Cancelling a job", CANCEL_PERMISSION))
     job.cancel(by=acting_user, at=timezone.now())
     job.save(update_fields=["status", "cancelled_by", "finished_at"])
+    job_shards_stop(job=job)
+    return job
+
+
+@transaction.atomic
+def job_resume(*, job: GenerationJob, acting_user) -> GenerationJob:
+    """Continue a failed or cancelled job with the records it has not produced yet.
+
+    Its unfinished shards go back to pending and are queued again; each resumes from its last
+    committed batch, and (job, record_index) is unique for every outcome, so the job still ends with
+    exactly one outcome per record. What it produced before stays. The job is running again if it
+    had started, else pending; the error and who cancelled stay in its history.
+    """
+    job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+    if not can_proceed(job.resume):
+        raise TransitionRefused(f"Job {job.pk} is {job.status}; only failed or cancelled jobs can be resumed.")
+    if not has_transition_perm(job.resume, acting_user):
+        raise PermissionRefused(RESUME_PERMISSION_MISSING)
+    job.resume(at=timezone.now())
+    job._history_user = acting_user
+    job._change_reason = "resumed"
+    job.save(update_fields=["status", "finished_at", "error", "cancelled_by", "heartbeat_at"])
+    # A job queued before jobs had shards has none yet: job_enqueue plans them.
+    if job_shards_restart(job=job) or not job.shards.exists():
+        transaction.on_commit(lambda job_id=job.pk: job_enqueue(job_id=job_id))
+    else:
+        # Every record was produced; what failed was the finish (e.g. writing the manifest).
+        job_finish_when_all_shards_are_done(job)
+        job.refresh_from_db()
     return job

@@ -78,7 +78,11 @@ TEMPLATES = [
 
 
 def database_from_url(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=60)
+    # Connections are kept for a minute and checked before reuse: one the server closed meanwhile
+    # (restart, failover, pg_terminate_backend, an idle timeout) is replaced instead of failing the
+    # next request or task with OperationalError. django-q2 workers call close_old_connections()
+    # before each task, which is when the check is armed.
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Several writers (runserver + q2 workers) share one file: WAL lets readers
         # proceed during a write, IMMEDIATE takes the write lock up front so a
@@ -114,13 +118,40 @@ MEDIA_URL = "media/"
 LOGIN_URL = "admin:login"
 
 Q_LOG_LEVEL = os.environ.get("Q_LOG_LEVEL", "WARNING")
+
+# How long work may take, and when it counts as lost. These bounds must agree (synthgov/checks.py
+# refuses to start otherwise); each can be set from the environment.
+#
+#   SYNTHGOV_BATCH_MAX_SECONDS  <  SYNTHGOV_SHARD_STALE_SECONDS
+#   SYNTHGOV_BATCH_MAX_SECONDS  <  Q_CLUSTER timeout  <  Q_CLUSTER retry
+#
+# - SYNTHGOV_BATCH_MAX_SECONDS: the longest one batch of a shard may take (generate, validate and
+#   commit SYNTHGOV_GENERATION_BATCH_SIZE records). A running shard writes its heartbeat once per batch.
+#   The template generator needs well under a second per batch of 500. An openai profile's worst case
+#   is about LLM_ROUNDS_PER_BATCH (4) x (max_retries + 1) x timeout_seconds, twice with a judge: keep
+#   it below this bound, or raise the bound together with the stale seconds.
+# - SYNTHGOV_SHARD_STALE_SECONDS: a shard silent this long lost its worker (killed, or its queued task
+#   was lost with a cluster); the sweep (every minute) queues it again and it resumes from its last
+#   committed batch. Must exceed the longest batch, or the sweep hands a live worker's shard to a
+#   second worker (harmless, as only one commits each batch, but the work is done twice).
+# - Q_CLUSTER timeout (Q_TIMEOUT): the longest one task (one shard) may run before its worker is
+#   killed; the shard then resumes through the sweep. Must exceed the longest batch, or a shard
+#   would never commit a batch.
+# - Q_CLUSTER retry (Q_RETRY): the ORM broker hands a task to another cluster if it was not
+#   acknowledged after this long. Must exceed the timeout, or a running task is started twice.
+#   A SIGKILLed cluster keeps its prefetched tasks locked this long, which is why the sweep, not the
+#   broker, resumes lost shards.
+# - SYNTHGOV_SHARD_QUICK_RETRIES: a shard that meets a transient database or broker fault is queued
+#   again at once while it has been attempted at most this many times; then the sweep takes over.
+SYNTHGOV_BATCH_MAX_SECONDS = int(os.environ.get("SYNTHGOV_BATCH_MAX_SECONDS", "240"))
+SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS", "300"))
+SYNTHGOV_SHARD_QUICK_RETRIES = int(os.environ.get("SYNTHGOV_SHARD_QUICK_RETRIES", "3"))
+
 Q_CLUSTER = {
     "name": "synthgov",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    # A task may run this long; the broker re-delivers it only after `retry`,
-    # which must be longer or a running task would be started twice.
-    "timeout": 1800,
-    "retry": 1900,
+    "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
+    "retry": int(os.environ.get("Q_RETRY", "1900")),
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 1000,
@@ -155,8 +186,7 @@ SYNTHGOV_LOCALE_MIN_CONFIDENCE = 0.9
 # Jobs longer than this are split into shards of at most this many records, one q2 task each,
 # so several workers (on several machines) share a job.
 SYNTHGOV_GENERATION_SHARD_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_SHARD_SIZE", "50000"))
-# A shard silent this long (no batch committed) lost its worker: the sweep re-queues it.
-SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS", "300"))
+# SYNTHGOV_SHARD_STALE_SECONDS: see the block above Q_CLUSTER.
 # Change reasons (reject, reopen, ...) are kept whole in the history, not cut at 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Four eyes: a version's author may not publish it.

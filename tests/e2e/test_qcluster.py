@@ -138,7 +138,11 @@ def test_a_job_survives_its_cluster_being_killed_and_ends_with_one_outcome_per_r
     assert job.processed_records < record_count
     # The new cluster's scheduler (its first run comes about 30 s after it starts) sweeps the silent shards.
     second = start_qcluster(
-        SYNTHGOV_GENERATION_SHARD_SIZE="2000", SYNTHGOV_GENERATION_BATCH_SIZE="100", SYNTHGOV_SHARD_STALE_SECONDS="2"
+        SYNTHGOV_GENERATION_SHARD_SIZE="2000",
+        SYNTHGOV_GENERATION_BATCH_SIZE="100",
+        SYNTHGOV_SHARD_STALE_SECONDS="2",
+        # The system check wants the stale limit above the longest batch (a batch of 100 takes well under 1 s).
+        SYNTHGOV_BATCH_MAX_SECONDS="1",
     )
     job = wait_for(job, second, lambda job: job.is_finished, "finished after the restart")
 

@@ -6,22 +6,17 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0003_roles_for_generation_and_api'),
+        ('jobs_app', '0005_job_resume_and_stopped_shards'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalcollection',
+            model_name='historicalgenerationjob',
             name='history_change_reason',
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalmembership',
-            name='history_change_reason',
-            field=models.TextField(null=True),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelease',
+            model_name='historicalgeneratorprofile',
             name='history_change_reason',
             field=models.TextField(null=True),
         ),

@@ -6,17 +6,22 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs_app', '0004_profile_key_variable_name'),
+        ('collections_app', '0004_roles_resume_jobs'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalgenerationjob',
+            model_name='historicalcollection',
             name='history_change_reason',
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalgeneratorprofile',
+            model_name='historicalmembership',
+            name='history_change_reason',
+            field=models.TextField(null=True),
+        ),
+        migrations.AlterField(
+            model_name='historicalrelease',
             name='history_change_reason',
             field=models.TextField(null=True),
         ),

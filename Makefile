@@ -13,13 +13,17 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# `make run` and `make setup` are for trying synthgov out: DEBUG on (demo users, static files
+# served by runserver) unless DEBUG is set. Production leaves DEBUG off (see the README's table).
 ## run: install, migrate, load demo data, create the admin, start q2 cluster + server
+run: export DEBUG ?= 1
 run: $(STAMP)
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	bash scripts/run.sh
 
 ## setup: install, migrate, load demo data, create the admin (no servers)
+setup: export DEBUG ?= 1
 setup: $(STAMP)
 	$(BIN)/python manage.py bootstrap
 

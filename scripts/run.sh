@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+# For trying synthgov out: DEBUG on unless the caller set it (production leaves it off).
+export DEBUG="${DEBUG:-1}"
 
 $BIN/python manage.py qcluster &
 cluster=$!

@@ -1,14 +1,15 @@
 """Settings read from the environment; the embedded default is a SQLite file under var/."""
 
-import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.utils.log import DEFAULT_LOGGING
 
+from .env import env_bool, env_choice, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("SYNTHGOV_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env_str("SYNTHGOV_VAR_DIR", str(BASE_DIR / "var"), shown_default="var/ in the checkout"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -20,9 +21,22 @@ def _dev_secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
-DEBUG = os.environ.get("DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+SECRET_KEY = env_str("SECRET_KEY", shown_default="a random key kept in var/secret_key") or _dev_secret_key()
+# Off unless turned on: `make run` and the demo turn it on; production leaves it off.
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Behind TLS (SYNTHGOV_HTTPS=1): secure cookies, redirect to https, HSTS; `manage.py check --deploy`
+# is clean with DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and this set.
+SYNTHGOV_HTTPS = env_bool("SYNTHGOV_HTTPS", False)
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SYNTHGOV_HTTPS
+HSTS_SECONDS = env_int("SYNTHGOV_HSTS_SECONDS", 31_536_000, minimum=0)
+SECURE_HSTS_SECONDS = HSTS_SECONDS if SYNTHGOV_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SYNTHGOV_HTTPS
+if env_bool("SYNTHGOV_BEHIND_PROXY", False):
+    # A reverse proxy that terminates TLS says so in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,7 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "synthgov",
+    "synthgov.apps.SynthgovConfig",
     "templates_app",
     "jobs_app",
     "qa_app",
@@ -97,7 +111,13 @@ def database_from_url(url: str) -> dict:
     return config
 
 
-DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'synthgov.sqlite3'}"))}
+DATABASES = {
+    "default": database_from_url(
+        env_str(
+            "DATABASE_URL", f"sqlite:///{VAR_DIR / 'synthgov.sqlite3'}", shown_default="sqlite:///var/synthgov.sqlite3"
+        )
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -112,12 +132,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-MEDIA_ROOT = Path(os.environ.get("SYNTHGOV_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env_str("SYNTHGOV_MEDIA_ROOT", str(VAR_DIR / "media"), shown_default="var/media"))
 MEDIA_URL = "media/"
 
 LOGIN_URL = "admin:login"
 
-Q_LOG_LEVEL = os.environ.get("Q_LOG_LEVEL", "WARNING")
+Q_LOG_LEVEL = env_choice("Q_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 
 # How long work may take, and when it counts as lost. These bounds must agree (synthgov/checks.py
 # refuses to start otherwise); each can be set from the environment.
@@ -143,15 +163,15 @@ Q_LOG_LEVEL = os.environ.get("Q_LOG_LEVEL", "WARNING")
 #   broker, resumes lost shards.
 # - SYNTHGOV_SHARD_QUICK_RETRIES: a shard that meets a transient database or broker fault is queued
 #   again at once while it has been attempted at most this many times; then the sweep takes over.
-SYNTHGOV_BATCH_MAX_SECONDS = int(os.environ.get("SYNTHGOV_BATCH_MAX_SECONDS", "240"))
-SYNTHGOV_SHARD_STALE_SECONDS = int(os.environ.get("SYNTHGOV_SHARD_STALE_SECONDS", "300"))
-SYNTHGOV_SHARD_QUICK_RETRIES = int(os.environ.get("SYNTHGOV_SHARD_QUICK_RETRIES", "3"))
+SYNTHGOV_BATCH_MAX_SECONDS = env_int("SYNTHGOV_BATCH_MAX_SECONDS", 240, minimum=1)
+SYNTHGOV_SHARD_STALE_SECONDS = env_int("SYNTHGOV_SHARD_STALE_SECONDS", 300, minimum=1)
+SYNTHGOV_SHARD_QUICK_RETRIES = env_int("SYNTHGOV_SHARD_QUICK_RETRIES", 3, minimum=0)
 
 Q_CLUSTER = {
     "name": "synthgov",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
-    "retry": int(os.environ.get("Q_RETRY", "1900")),
+    "workers": env_int("Q_WORKERS", 2, minimum=1),
+    "timeout": env_int("Q_TIMEOUT", 1800, minimum=1),
+    "retry": env_int("Q_RETRY", 1900, minimum=1),
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 1000,
@@ -160,24 +180,24 @@ Q_CLUSTER = {
     # INFO is a few lines a minute from the scheduler alone; warnings, errors and failed tasks remain.
     "log_level": Q_LOG_LEVEL,
 }
-if os.environ.get("SYNTHGOV_Q_SYNC") == "1":
+if env_bool("SYNTHGOV_Q_SYNC", False):
     # Tasks run inline in the calling process, through django-q2's own machinery.
     Q_CLUSTER["sync"] = True
-if os.environ.get("REDIS_URL"):
-    Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
+if REDIS_URL := env_str("REDIS_URL", shown_default="(unset: the database is the broker)"):
+    Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 
 # Generation
-SYNTHGOV_GENERATION_BATCH_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_BATCH_SIZE", "500"))
+SYNTHGOV_GENERATION_BATCH_SIZE = env_int("SYNTHGOV_GENERATION_BATCH_SIZE", 500, minimum=1)
 SYNTHGOV_MAX_RECORD_COUNT = 1_000_000
 # Validation and scoring of generated records (jobs_app/validation). PII: "flag" keeps the pair
 # with flags, "reject" makes it a rejected artifact (reason "pii").
-SYNTHGOV_PII_ACTION = os.environ.get("SYNTHGOV_PII_ACTION", "flag")
+SYNTHGOV_PII_ACTION = env_choice("SYNTHGOV_PII_ACTION", "flag", ("flag", "reject"))
 SYNTHGOV_MIN_ANSWER_CHARS = 1
 # Longest question, answer or context, in characters: operator pairs, edits, promotions and
 # generated records (longer ones are rejected artifacts, reason "too_long"). synthgov/text_limits.py
-SYNTHGOV_MAX_TEXT_CHARS = int(os.environ.get("SYNTHGOV_MAX_TEXT_CHARS", "100000"))
+SYNTHGOV_MAX_TEXT_CHARS = env_int("SYNTHGOV_MAX_TEXT_CHARS", 100_000, minimum=1)
 SYNTHGOV_NEAR_DUPLICATE_THRESHOLD = 0.85
 SYNTHGOV_NEAR_DUPLICATE_NUM_PERM = 128
 # Language detection judges only text with this many letters, and flags only a confident verdict.
@@ -185,12 +205,12 @@ SYNTHGOV_LOCALE_MIN_CHARS = 40
 SYNTHGOV_LOCALE_MIN_CONFIDENCE = 0.9
 # Jobs longer than this are split into shards of at most this many records, one q2 task each,
 # so several workers (on several machines) share a job.
-SYNTHGOV_GENERATION_SHARD_SIZE = int(os.environ.get("SYNTHGOV_GENERATION_SHARD_SIZE", "50000"))
+SYNTHGOV_GENERATION_SHARD_SIZE = env_int("SYNTHGOV_GENERATION_SHARD_SIZE", 50_000, minimum=1)
 # SYNTHGOV_SHARD_STALE_SECONDS: see the block above Q_CLUSTER.
 # Change reasons (reject, reopen, ...) are kept whole in the history, not cut at 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Four eyes: a version's author may not publish it.
-SYNTHGOV_FOUR_EYES = os.environ.get("SYNTHGOV_FOUR_EYES", "1") == "1"
+SYNTHGOV_FOUR_EYES = env_bool("SYNTHGOV_FOUR_EYES", True)
 # Largest rendered field, in characters; a careless template cannot fill memory.
 SYNTHGOV_MAX_RENDERED_CHARS = 64 * 1024
 # The secure template profile: only whitelisted filters and tests, no import, macro or call,
@@ -223,7 +243,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 # Deepest JSON the API accepts in a body or a JSON field (levels of objects and arrays).
-SYNTHGOV_MAX_JSON_DEPTH = int(os.environ.get("SYNTHGOV_MAX_JSON_DEPTH", "64"))
+SYNTHGOV_MAX_JSON_DEPTH = env_int("SYNTHGOV_MAX_JSON_DEPTH", 64, minimum=2)
 SPECTACULAR_SETTINGS = {
     "TITLE": "synthgov API",
     "DESCRIPTION": "Govern synthetic training data: templates, generation jobs, QA pairs, collections, releases.",
@@ -249,7 +269,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler"},
         "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {
         # Django's default config gives "django" a console handler of its own, which printed
         # every record twice (there and at the root): the root's handler is enough. Configuring

@@ -3,8 +3,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.forms import Script
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -69,20 +71,73 @@ class JobTriggerForm(forms.Form):
         return data
 
 
-def progress_bar(job: GenerationJob) -> str:
+def progress_text(job: GenerationJob) -> str:
     pace = ""
     if job.status == GenerationJob.Status.RUNNING and job.records_per_second:
         pace = f" · {job.records_per_second:,.0f} rec/s · ETA {timedelta(seconds=round(job.eta_seconds))}"
+    return f"{job.progress_percent}% · {job.processed_records:,}/{job.record_count:,}{pace}"
+
+
+def progress_bar(job: GenerationJob) -> str:
+    """The bar; while the job runs it names the URL job_progress.js polls to move it in place."""
+    running = ""
+    if not job.is_finished:
+        running = format_html(
+            'data-job-running data-progress-url="{}"', reverse("admin:jobs_app_generationjob_progress", args=[job.pk])
+        )
     return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress> {}% · {}/{}{}</span>',
-        "data-job-running" if not job.is_finished else "",
+        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
+        ' <span class="synthgov-progress-text">{}</span></span>',
+        running,
         job.processed_records,
         job.record_count,
-        job.progress_percent,
-        f"{job.processed_records:,}",
-        f"{job.record_count:,}",
-        pace,
+        progress_text(job),
     )
+
+
+def status_badge(job: GenerationJob) -> str:
+    return format_html('<span class="synthgov-status-{}">{}</span>', job.status, job.get_status_display())
+
+
+JOB_PAGE_FIELDS = [
+    "status",
+    "accepted_records",
+    "rejected_records",
+    "duplicate_records",
+    "error",
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+]
+SHARD_ROW_FIELDS = ["status", "processed_records", "attempts", "heartbeat_at", "finished_at"]
+
+
+def _shown(obj, name: str) -> str:
+    """A field as the admin shows it read-only (choice labels, localised numbers and dates)."""
+    field = obj._meta.get_field(name)
+    return str(display_for_field(getattr(obj, name), field, admin.site.empty_value_display))
+
+
+def job_progress(job: GenerationJob) -> dict:
+    """What job_progress.js needs to update a job's bar, counts and shard rows in place."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "finished": job.is_finished,
+        "processed": job.processed_records,
+        "total": job.record_count,
+        "percent": job.progress_percent,
+        "records_per_second": job.records_per_second,
+        "eta_seconds": job.eta_seconds,
+        "text": progress_text(job),
+        "status_badge": status_badge(job),
+        "counts": {name: getattr(job, name) for name in ("accepted_records", "rejected_records", "duplicate_records")},
+        "fields": {name: _shown(job, name) for name in JOB_PAGE_FIELDS},
+        "shards": [
+            {"index": _shown(shard, "index"), "fields": {name: _shown(shard, name) for name in SHARD_ROW_FIELDS}}
+            for shard in job.shards.all()
+        ],
+    }
 
 
 class JobShardInline(admin.TabularInline):
@@ -155,14 +210,14 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     ]
 
     class Media:
-        js = ["synthgov/job_progress.js"]
+        js = [Script("synthgov/job_progress.js", defer=True)]
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job):
-        return format_html('<span class="synthgov-status-{}">{}</span>', job.status, job.get_status_display())
+        return status_badge(job)
 
     @admin.display(description="progress")
     def progress(self, job):
@@ -172,7 +227,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def rejected_link(self, job):
         url = reverse("admin:jobs_app_rejectedartifact_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
-            '<a href="{}">{} rejected artifact(s)</a>{}',
+            '<a href="{}"><span data-job-count="rejected_records">{}</span> rejected artifact(s)</a>{}',
             url,
             job.rejected_records,
             related_preview(
@@ -190,7 +245,11 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="duplicates")
     def duplicates_link(self, job):
         url = reverse("admin:jobs_app_duplicaterecord_changelist") + f"?job__id__exact={job.pk}"
-        return format_html('<a href="{}">{} duplicate(s)</a>', url, job.duplicate_records)
+        return format_html(
+            '<a href="{}"><span data-job-count="duplicate_records">{}</span> duplicate(s)</a>',
+            url,
+            job.duplicate_records,
+        )
 
     def object_action_allowed(self, request, obj, name):
         return not obj.is_finished and request.user.has_perm("jobs_app.cancel_generationjob")
@@ -216,12 +275,26 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
                 self.admin_site.admin_view(self.trigger_view),
                 name="jobs_app_generationjob_trigger",
             ),
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="jobs_app_generationjob_progress",
+            ),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "trigger_url": reverse("admin:jobs_app_generationjob_trigger")}
         return super().changelist_view(request, extra_context)
+
+    def progress_view(self, request, object_id):
+        """The job's progress as JSON, polled by its page (same permission as viewing the page)."""
+        job = self.get_object(request, object_id)
+        if job is None:
+            raise Http404(f"No generation job with id {object_id!r}.")
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return JsonResponse(job_progress(job))
 
     def trigger_view(self, request):
         if not request.user.has_perm(services.TRIGGER_PERMISSION):

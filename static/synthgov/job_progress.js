@@ -4,7 +4,7 @@
 // (GenerationJobAdmin.progress_view, built by jobs_app.admin.job_progress). Each second the
 // JSON of every such bar is fetched and the bar, its counts and (on the job's page) the
 // status, times and shard rows are updated; a bar stops polling when its job is finished.
-// When the job of the change page finishes, the page's fieldsets and buttons are swapped once
+// When the job of the change page finishes, its heading, fieldsets and buttons are swapped once
 // for a fresh rendering, so the manifest, the error and the rejected records show up too.
 (function () {
   "use strict";
@@ -78,7 +78,15 @@
           return;
         }
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        ["#content-main .object-tools", "#content-main form fieldset", "#shards-group"].forEach(function (selector) {
+        document.title = fresh.title;
+        var parts = [
+          ".breadcrumbs",
+          "#content > h2",
+          "#content-main .object-tools",
+          "#content-main form fieldset",
+          "#shards-group",
+        ];
+        parts.forEach(function (selector) {
           var current = document.querySelectorAll(selector);
           var replacement = fresh.querySelectorAll(selector);
           if (current.length !== replacement.length) {

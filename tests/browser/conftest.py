@@ -115,14 +115,20 @@ class Browser:
 
 
 @pytest.fixture
-def browser(request, live_server, monkeypatch):
-    """A headless Chromium page on the live server; screenshots go to var/screenshots/<test>/."""
+def sync_playwright():
+    """Playwright's entry point, if Chromium and Playwright are there (checked before any server starts)."""
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("playwright is not installed (requirements-dev.txt)")
+    return sync_playwright
+
+
+@pytest.fixture
+def browser(sync_playwright, request, live_server, monkeypatch):
+    """A headless Chromium page on the live server; screenshots go to var/screenshots/<test>/."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # between page steps are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -5,10 +5,7 @@ Without it the tests are skipped locally and fail in CI (CI=true), where .ci/run
 """
 
 import os
-import re
 import shutil
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,24 +15,18 @@ from django.contrib.auth.models import Group, Permission
 
 from synthgov.roles import ensure_roles
 
+from .pages import Browser, Credentials
+
 CHROMIUM = os.environ.get("SYNTHGOV_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 # Small batches so that the bar visibly moves; the whole job still takes a few seconds.
 CLUSTER_ENV = {"SYNTHGOV_GENERATION_BATCH_SIZE": "10"}
-JOB_TIMEOUT_MS = 60_000
 
 
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs Chromium)")
     pytest.skip(reason)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-    user: object
 
 
 ROLE_USERS = {
@@ -61,57 +52,6 @@ def role_users(transactional_db) -> dict[str, Credentials]:
         user.groups.add(Group.objects.get(name=group))
         users[name] = Credentials(username, password, user)
     return users
-
-
-class Browser:
-    """A Playwright page on the live server that records every JavaScript error and screenshots each step."""
-
-    def __init__(self, page, base_url: str, screenshot_dir: Path):
-        self.page = page
-        self.base_url = base_url
-        self.screenshot_dir = screenshot_dir
-        self.errors: list[str] = []
-        self.steps = 0
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: uncaught {error}"))
-        page.on("console", self._console)
-
-    def _console(self, message) -> None:
-        # Chromium asks every site for /favicon.ico on its own; the admin names no icon.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            self.errors.append(f"{self.page.url}: console.error: {message.text} ({message.location.get('url')})")
-
-    def goto(self, path: str):
-        response = self.page.goto(self.base_url + path)
-        assert response is not None
-        assert response.ok, f"GET {path}: {response.status}"
-        return response
-
-    def step(self, name: str) -> None:
-        """Screenshot the page as `NN-name.png`; fail if any page so far had a JavaScript error."""
-        self.page.wait_for_load_state("load")
-        self.steps += 1
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        self.page.screenshot(path=str(self.screenshot_dir / f"{self.steps:02d}-{slug}.png"), full_page=True)
-        self.assert_no_errors()
-
-    def assert_no_errors(self) -> None:
-        errors, self.errors = self.errors, []
-        assert not errors, "JavaScript errors:\n" + "\n".join(errors)
-
-    def login(self, credentials: Credentials) -> None:
-        self.goto("/admin/login/?next=/admin/")
-        self.page.fill("#id_username", credentials.username)
-        self.page.fill("#id_password", credentials.password)
-        self.page.click("input[type=submit]")
-        self.page.wait_for_selector("#user-tools")
-        self.step(f"{credentials.username} logged in")
-
-    def logout(self) -> None:
-        self.page.click("#logout-form button")
-        self.page.wait_for_selector("text=Logged out")
-
-    def success_message(self) -> str:
-        return self.page.inner_text("ul.messagelist li.success")
 
 
 @pytest.fixture
@@ -157,20 +97,3 @@ def job_cluster(start_qcluster):
         return start_qcluster(**CLUSTER_ENV)
 
     return start
-
-
-def wait_for_bar_to_finish(browser: Browser, cluster) -> None:
-    """Wait until the page's bar shows 100 %; the cluster's log is shown if it does not get there."""
-    deadline = time.monotonic() + JOB_TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        if browser.page.evaluate(
-            """() => {
-                const bar = document.querySelector('.field-progress progress');
-                return bar !== null && bar.max > 0 && bar.value === bar.max
-                    && !document.querySelector('[data-progress-url]');
-            }"""
-        ):
-            return
-        assert cluster.process.poll() is None, f"the qcluster stopped:\n{cluster.output()}"
-        browser.page.wait_for_timeout(250)
-    pytest.fail(f"the job's bar did not reach 100 %; qcluster:\n{cluster.output()}")

@@ -19,7 +19,7 @@ from templates_app.models import TemplateVersion
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
 
-from .conftest import Browser, wait_for_bar_to_finish
+from .pages import Browser, wait_for_bar
 
 pytestmark = [pytest.mark.browser, pytest.mark.qcluster]
 
@@ -99,7 +99,7 @@ def operator_runs_a_job(browser: Browser, users, version: TemplateVersion, clust
     browser.page.wait_for_selector(".field-progress progress")
     browser.page.evaluate("() => { window.loadedOnce = true; }")
     browser.step("operator lands on the job page")
-    wait_for_bar_to_finish(browser, cluster)
+    wait_for_bar(browser, cluster)
     assert browser.page.evaluate("() => window.loadedOnce") is True, "the job page was reloaded"
     assert "100% · 30/30" in browser.page.inner_text(".field-progress")
     browser.step("operator sees the job finished")

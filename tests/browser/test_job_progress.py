@@ -6,7 +6,7 @@ from jobs_app.models import GenerationJob
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
 
-from .conftest import wait_for_bar_to_finish
+from .pages import BAR_STARTED, wait_for_bar
 
 pytestmark = [pytest.mark.browser, pytest.mark.qcluster]
 
@@ -35,11 +35,9 @@ def test_the_job_page_moves_its_bar_to_100_percent_in_place(browser, role_users,
     browser.step("job page pending")
 
     cluster = job_cluster()
-    browser.page.wait_for_function(
-        "() => Number(document.querySelector('.field-progress progress').value) > 0", timeout=60_000
-    )
+    wait_for_bar(browser, cluster, BAR_STARTED, "move")
     browser.step("job page running")
-    wait_for_bar_to_finish(browser, cluster)
+    wait_for_bar(browser, cluster)
     browser.step("job page finished")
 
     assert browser.page.evaluate("() => window.loadedOnce") is True, "the page was reloaded"

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db import connections
 
 from synthgov.roles import ensure_roles
 
@@ -84,6 +85,9 @@ def browser(sync_playwright, request, live_server, monkeypatch):
         try:
             yield browser
         finally:
+            # The test's queries ran while Playwright's loop ran: asgiref kept their connection
+            # apart from the thread's, and only closing it here lets the test database be dropped.
+            connections.close_all()
             context.close()
             chromium.close()
     browser.assert_no_errors()

@@ -55,7 +55,7 @@ def run_list_action(browser: Browser, action: str) -> None:
 def author_saves_a_new_draft(browser: Browser, users, v1: TemplateVersion) -> TemplateVersion:
     browser.login(users["author"])
     open_first_result(browser, "/admin/templates_app/templateversion/")
-    browser.step("author opens version 1")
+    browser.step("author opens the approved version")
     click_object_action(browser, "New draft")
     browser.page.fill("#id_question_template", NEW_QUESTION)
     browser.step("author edits the new draft")
@@ -71,14 +71,14 @@ def author_saves_a_new_draft(browser: Browser, users, v1: TemplateVersion) -> Te
     return draft
 
 
-def approver_publishes_it(browser: Browser, users, draft: TemplateVersion) -> None:
+def approver_publishes_it(browser: Browser, users, draft: TemplateVersion, current: TemplateVersion) -> None:
     browser.login(users["approver"])
     open_first_result(browser, "/admin/templates_app/templateversion/?status__exact=draft")
     browser.step("approver opens the draft")
     click_object_action(browser, "Publish")
     browser.step("approver is asked about the current version")
     browser.page.click("input[type=submit][value='Publish']")
-    assert "version 1 archived" in browser.success_message()
+    assert f"version {current.version} archived" in browser.success_message()
     browser.step("approver published the draft")
     browser.logout()
 
@@ -184,7 +184,7 @@ def test_each_role_does_its_part_of_the_first_hour_through_the_pages(browser, ro
     # starts it only after the job page has loaded, to see the bar move).
     cluster = job_cluster()
     draft = author_saves_a_new_draft(browser, role_users, sums_v1)
-    approver_publishes_it(browser, role_users, draft)
+    approver_publishes_it(browser, role_users, draft, sums_v1)
     job = operator_runs_a_job(browser, role_users, draft, cluster)
     reviewer_decides(browser, role_users, job)
     release = curator_releases(browser, role_users)

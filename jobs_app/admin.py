@@ -227,7 +227,8 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def rejected_link(self, job):
         url = reverse("admin:jobs_app_rejectedartifact_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
-            '<a href="{}"><span data-job-count="rejected_records">{}</span> rejected artifact(s)</a>{}',
+            '<a href="{}" data-job-count="rejected_records" data-suffix=" rejected artifact(s)">'
+            "{} rejected artifact(s)</a>{}",
             url,
             job.rejected_records,
             related_preview(
@@ -246,7 +247,7 @@ class GenerationJobAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     def duplicates_link(self, job):
         url = reverse("admin:jobs_app_duplicaterecord_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
-            '<a href="{}"><span data-job-count="duplicate_records">{}</span> duplicate(s)</a>',
+            '<a href="{}" data-job-count="duplicate_records" data-suffix=" duplicate(s)">{} duplicate(s)</a>',
             url,
             job.duplicate_records,
         )

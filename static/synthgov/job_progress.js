@@ -45,7 +45,7 @@
     });
     Object.keys(data.counts).forEach(function (name) {
       document.querySelectorAll('[data-job-count="' + name + '"]').forEach(function (element) {
-        setText(element, data.counts[name].toLocaleString("en"));
+        setText(element, data.counts[name].toLocaleString("en") + (element.dataset.suffix || ""));
       });
     });
     var rows = {};

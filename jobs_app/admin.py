@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
+from django.forms import Script
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -91,23 +93,76 @@ def _int_or_none(value) -> int | None:
         return None
 
 
-def progress_bar(job: GenerationJob) -> str:
+def progress_text(job: GenerationJob) -> str:
     pace = ""
     if job.status == GenerationJob.Status.RUNNING and job.records_per_second:
         pace = f" · {job.records_per_second:,.0f} rec/s · ETA {timedelta(seconds=round(job.eta_seconds))}"
+    return f"{job.progress_percent}% · {job.processed_records:,}/{job.record_count:,}{pace}"
+
+
+def progress_bar(job: GenerationJob) -> str:
+    """The bar; while the job runs it names the URL job_progress.js polls to move it in place."""
+    running = ""
+    if not job.is_finished:
+        running = format_html(
+            'data-job-running data-progress-url="{}"', reverse("admin:jobs_app_generationjob_progress", args=[job.pk])
+        )
     return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress> {}% · {}/{}{}</span>',
-        "data-job-running" if not job.is_finished else "",
+        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
+        ' <span class="synthgov-progress-text">{}</span></span>',
+        running,
         job.processed_records,
         job.record_count,
-        job.progress_percent,
-        f"{job.processed_records:,}",
-        f"{job.record_count:,}",
-        pace,
+        progress_text(job),
     )
 
 
 RESUMABLE = (GenerationJob.Status.FAILED, GenerationJob.Status.CANCELLED)
+
+
+def status_badge(job: GenerationJob) -> str:
+    return format_html('<span class="synthgov-status-{}">{}</span>', job.status, job.get_status_display())
+
+
+JOB_PAGE_FIELDS = [
+    "status",
+    "accepted_records",
+    "rejected_records",
+    "duplicate_records",
+    "error",
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+]
+SHARD_ROW_FIELDS = ["status", "processed_records", "attempts", "heartbeat_at", "finished_at"]
+
+
+def _shown(obj, name: str) -> str:
+    """A field as the admin shows it read-only (choice labels, localised numbers and dates)."""
+    field = obj._meta.get_field(name)
+    return str(display_for_field(getattr(obj, name), field, admin.site.empty_value_display))
+
+
+def job_progress(job: GenerationJob) -> dict:
+    """What job_progress.js needs to update a job's bar, counts and shard rows in place."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "finished": job.is_finished,
+        "processed": job.processed_records,
+        "total": job.record_count,
+        "percent": job.progress_percent,
+        "records_per_second": job.records_per_second,
+        "eta_seconds": job.eta_seconds,
+        "text": progress_text(job),
+        "status_badge": status_badge(job),
+        "counts": {name: getattr(job, name) for name in ("accepted_records", "rejected_records", "duplicate_records")},
+        "fields": {name: _shown(job, name) for name in JOB_PAGE_FIELDS},
+        "shards": [
+            {"index": _shown(shard, "index"), "fields": {name: _shown(shard, name) for name in SHARD_ROW_FIELDS}}
+            for shard in job.shards.all()
+        ],
+    }
 
 
 class JobShardInline(admin.TabularInline):
@@ -181,14 +236,14 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     ]
 
     class Media:
-        js = ["synthgov/job_progress.js"]
+        js = [Script("synthgov/job_progress.js", defer=True)]
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job):
-        return format_html('<span class="synthgov-status-{}">{}</span>', job.status, job.get_status_display())
+        return status_badge(job)
 
     @admin.display(description="progress")
     def progress(self, job):
@@ -209,7 +264,8 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     def rejected_link(self, job):
         url = reverse("admin:jobs_app_rejectedartifact_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
-            '<a href="{}">{} rejected artifact(s)</a>{}',
+            '<a href="{}" data-job-count="rejected_records" data-suffix=" rejected artifact(s)">'
+            "{} rejected artifact(s)</a>{}",
             url,
             job.rejected_records,
             related_preview(
@@ -227,7 +283,11 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
     @admin.display(description="duplicates")
     def duplicates_link(self, job):
         url = reverse("admin:jobs_app_duplicaterecord_changelist") + f"?job__id__exact={job.pk}"
-        return format_html('<a href="{}">{} duplicate(s)</a>', url, job.duplicate_records)
+        return format_html(
+            '<a href="{}" data-job-count="duplicate_records" data-suffix=" duplicate(s)">{} duplicate(s)</a>',
+            url,
+            job.duplicate_records,
+        )
 
     def object_action_allowed(self, request, obj, name):
         if name == "resume":
@@ -269,6 +329,11 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
                 "trigger/coverage/",
                 self.admin_site.admin_view(self.trigger_coverage_view),
                 name="jobs_app_generationjob_trigger_coverage",
+            ),
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="jobs_app_generationjob_progress",
             ),
             *super().get_urls(),
         ]

@@ -7,6 +7,7 @@ from synthgov.roles import ensure_roles
 from templates_app.services import template_version_publish
 
 from .factories import TemplateVersionFactory, UserFactory
+from .qcluster import qcluster_starter
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +107,10 @@ def rejected_artifact(author, approver, run_job):
     )
     template_version_publish(version=version, acting_user=approver)
     return RejectedArtifact.objects.get(job=run_job(version, record_count=1))
+
+
+@pytest.fixture
+def start_qcluster(tmp_path, monkeypatch):
+    """Start real clusters against the test database (tests/qcluster.py); always stopped after the test."""
+    with qcluster_starter(tmp_path, monkeypatch) as start:
+        yield start

@@ -1,85 +1,18 @@
 """Real `manage.py qcluster` processes run queued jobs through the ORM broker, and survive a SIGKILL."""
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from django.conf import settings
 from django.db.models import Count
-from django_q.conf import Conf
 from django_q.models import Schedule
 
 from jobs_app.models import GenerationJob, JobShard
 from jobs_app.schedules import ensure_stale_shard_sweep
 from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
-from tests.database_urls import database_url
+from tests.qcluster import Cluster
 
 WAIT_SECONDS = 120
-
-
-class Cluster:
-    def __init__(self, process: subprocess.Popen, log):
-        self.process = process
-        self.log = log
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()[-4000:]
-
-    def stop(self) -> None:
-        # The cluster's own process stops its workers on SIGTERM; the group kill is the fallback.
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def kill(self) -> None:
-        """What a crashed machine does: every process of the cluster dies at once, mid-batch."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
-@pytest.fixture
-def start_qcluster(tmp_path, monkeypatch):
-    """Start clusters against the test database; always stop them and their workers."""
-    # The test settings run tasks inline; these tests queue them for real clusters instead.
-    monkeypatch.setattr(Conf, "SYNC", False)
-    clusters = []
-
-    def start(**extra_env) -> Cluster:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "synthgov.settings.base",
-            "DATABASE_URL": database_url(),
-            "SYNTHGOV_GENERATION_BATCH_SIZE": "250",
-            "Q_WORKERS": "1",
-            **extra_env,
-        }
-        env.pop("REDIS_URL", None)
-        log = open(tmp_path / f"qcluster-{len(clusters)}.log", "w+")  # noqa: SIM115 - closed by Cluster.stop
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        clusters.append(Cluster(process, log))
-        return clusters[-1]
-
-    yield start
-    for cluster in clusters:
-        cluster.stop()
 
 
 def wait_for(job: GenerationJob, cluster: Cluster, condition, what: str) -> GenerationJob:

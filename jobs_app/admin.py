@@ -4,8 +4,9 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field
+from django.core.exceptions import PermissionDenied
 from django.forms import Script
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -351,6 +352,15 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
         record_count = _int_or_none(request.GET.get("record_count"))
         warning = record_count_coverage_warning(version=version, record_count=record_count) if record_count else None
         return JsonResponse({**coverage_summary(version=version), "warning": warning})
+
+    def progress_view(self, request, object_id):
+        """The job's progress as JSON, polled by its page (same permission as viewing the page)."""
+        job = self.get_object(request, object_id)
+        if job is None:
+            raise Http404(f"No generation job with id {object_id!r}.")
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return JsonResponse(job_progress(job))
 
     def trigger_view(self, request):
         if not request.user.has_perm(services.TRIGGER_PERMISSION):

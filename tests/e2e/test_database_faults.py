@@ -10,7 +10,7 @@ from jobs_app.models import GenerationJob
 from jobs_app.schedules import ensure_stale_shard_sweep
 from qa_app.models import QAPair
 from tests.database_urls import database_url
-from tests.e2e.test_qcluster import start_qcluster, trigger, wait_for  # noqa: F401 - start_qcluster is a fixture
+from tests.e2e.test_qcluster import trigger, wait_for
 
 CLUSTER_APPLICATION = "synthgov-qcluster"
 
@@ -22,7 +22,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def start_named_cluster(start_qcluster):  # noqa: F811 - the fixture imported above
+def start_named_cluster(start_qcluster):
     """A cluster whose connections name themselves in pg_stat_activity, with short bounds so a shard
     left to the stale-shard sweep is resumed within the test's wait."""
 

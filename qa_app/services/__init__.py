@@ -74,8 +74,15 @@ def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     return _review_one(pair, approve=False, acting_user=acting_user, reason=_clean_reason(reason, required=True))
 
 
+def _lock(pair: QAPair) -> None:
+    """Read the pair again under a row lock held until the transaction ends: of two concurrent
+    decisions on one pair, the second waits and then sees the first (and is refused)."""
+    pair.refresh_from_db(from_queryset=QAPair.objects.select_for_update())
+
+
 def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:
     _require_review_permission(acting_user)
+    _lock(pair)
     _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
     pair._change_reason = "approved" if approve else f"rejected: {reason}"
     pair._history_user = acting_user
@@ -86,6 +93,7 @@ def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAP
 @transaction.atomic
 def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     _require_review_permission(acting_user)
+    _lock(pair)
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
     pair.reopen(by=acting_user, at=timezone.now(), reason=_clean_reason(reason, required=False))

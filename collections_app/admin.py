@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -5,18 +6,64 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from qa_app.admin import QAPairAdmin
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
     related_preview,
+    render_action_form,
     reported_to,
+    selected_action_submitted,
 )
 from synthgov.errors import DomainError
 
 from . import services
-from .models import Collection, Membership, Release, ReleaseItem
+from .models import Collection, Membership, Release, ReleaseItem, Split
+
+
+class AddToCollectionForm(forms.Form):
+    collection = forms.ModelChoiceField(queryset=Collection.objects.all())
+    split = forms.ChoiceField(choices=[("", "automatic (stable hash)"), *Split.choices], required=False)
+    weight = forms.FloatField(initial=1.0, help_text="Must be greater than 0.")
+
+
+@admin.action(description="Add selected pairs to a collection…")
+def add_to_collection(modeladmin, request, queryset):
+    """An action of the QA pair admin, added from here (qa_app sits below collections_app)."""
+    form = AddToCollectionForm(request.POST if selected_action_submitted(request) else None)
+    if form.is_valid():
+        data = form.cleaned_data
+        result = modeladmin.call_into_form(
+            form,
+            services.collection_add_pairs,
+            collection=data["collection"],
+            pairs=queryset,
+            split=data["split"],
+            weight=data["weight"],
+            acting_user=request.user,
+        )
+        if result:
+            modeladmin.message_user(
+                request,
+                f"Added {result.added} pair(s) to '{data['collection']}'"
+                + (f"; {result.already_members} were already members." if result.already_members else "."),
+                messages.SUCCESS,
+            )
+            return None
+    return render_action_form(
+        modeladmin,
+        request,
+        title="Add QA pairs to a collection",
+        form=form,
+        objects=queryset,
+        action="add_to_collection",
+        submit="Add to collection",
+    )
+
+
+QAPairAdmin.add_action(add_to_collection, permission=services.ADD_MEMBERSHIP_PERMISSION)
 
 
 class ReleaseInline(admin.TabularInline):

@@ -13,6 +13,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from qa_app.assessment import LLM_JUDGE_SCORE  # noqa: F401  (the key of the judgement in a pair's scores)
+
 from .generators.base import JUDGE_PROFILE_KEY
 from .generators.openai_client import (
     describe_failure,
@@ -29,8 +31,6 @@ from .models import GeneratorProfile
 logger = logging.getLogger(__name__)
 
 JUDGE_FAILED = "judge_failed"
-# The key of the judge's judgement in a pair's `scores`, beside the deterministic components.
-LLM_JUDGE_SCORE = "llm_judge"
 VERDICT_SCHEMA = {
     "type": "object",
     "properties": {

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -5,10 +8,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from collections_app import services as collections_services
-from collections_app.models import Collection, Split
-from collections_app.services import collection_add_pairs
-from jobs_app.judge import LLM_JUDGE_SCORE
 from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
@@ -20,8 +19,8 @@ from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
 
 from . import services
-from .models import QAPair, normalised_content_hash
-from .selectors import qa_pair_duplicate_of
+from .assessment import LLM_JUDGE_SCORE
+from .models import QAPair
 
 
 class QAPairForm(forms.ModelForm):
@@ -35,23 +34,22 @@ class QAPairForm(forms.ModelForm):
         for field, problem in text_problems(texts).items():
             self.add_error(field, problem)
         if {"question", "answer", "tenant_id"} <= cleaned.keys():
-            content_hash = normalised_content_hash(cleaned["question"], cleaned["answer"], cleaned.get("context", ""))
-            duplicate = qa_pair_duplicate_of(
-                tenant_id=cleaned["tenant_id"], content_hash=content_hash, exclude_pk=self.instance.pk
+            pair = QAPair(
+                pk=self.instance.pk,
+                tenant_id=cleaned["tenant_id"],
+                question=cleaned["question"],
+                answer=cleaned["answer"],
+                context=cleaned.get("context") or "",
             )
-            if duplicate:
-                raise forms.ValidationError(f"QA pair #{duplicate.pk} already has this content.")
+            try:
+                services.qa_pair_refuse_duplicate(pair)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
         return cleaned
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the author; required.")
-
-
-class AddToCollectionForm(forms.Form):
-    collection = forms.ModelChoiceField(queryset=Collection.objects.all())
-    split = forms.ChoiceField(choices=[("", "automatic (stable hash)"), *Split.choices], required=False)
-    weight = forms.FloatField(initial=1.0, help_text="Must be greater than 0.")
 
 
 class SameDirectionTieBreakChangeList(ChangeList):
@@ -90,7 +88,10 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     # Counting every row again for "N total" costs a full scan at scale.
     show_full_result_count = False
     list_per_page = 50
-    actions = ["approve_selected", "reject_selected", "add_to_collection"]
+    actions = ["approve_selected", "reject_selected"]
+    # Actions that apps above this one add (collections_app: "add to collection"), each with the
+    # permission it needs: qa_app imports nothing from them. See `add_action`.
+    added_actions: ClassVar[list[tuple[Callable, str]]] = []
     object_actions = {"approve": "Approve", "reject": "Reject…", "reopen": "Reopen"}
     readonly_fields = [
         "source",
@@ -111,6 +112,21 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @classmethod
+    def add_action(cls, action: Callable, *, permission: str) -> None:
+        """Offer a function action `action(modeladmin, request, queryset)` to users with `permission`."""
+        if all(added is not action for added, _ in cls.added_actions):
+            cls.added_actions.append((action, permission))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.actions is None or "_popup" in request.GET:
+            return actions
+        for action, permission in self.added_actions:
+            if request.user.has_perm(permission):
+                actions[action.__name__] = (action, action.__name__, action.short_description)
+        return actions
 
     def get_changelist(self, request, **kwargs):
         return SameDirectionTieBreakChangeList
@@ -191,7 +207,7 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
 
     def reject(self, request, pair):
         form = RejectForm(request.POST if selected_action_submitted(request) else None)
-        if form.is_valid() and self._call_into_form(
+        if form.is_valid() and self.call_into_form(
             form, services.qa_pair_reject, pair=pair, acting_user=request.user, reason=form.cleaned_data["reason"]
         ):
             self.message_user(request, f"Rejected #{pair.pk}.", messages.SUCCESS)
@@ -211,7 +227,7 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     def reject_selected(self, request, queryset):
         form = RejectForm(request.POST if selected_action_submitted(request) else None)
         if form.is_valid():
-            result = self._call_into_form(
+            result = self.call_into_form(
                 form,
                 services.qa_pairs_review,
                 pairs=queryset,
@@ -232,46 +248,11 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
             submit="Reject",
         )
 
-    @admin.action(description="Add selected pairs to a collection…", permissions=["curate"])
-    def add_to_collection(self, request, queryset):
-        form = AddToCollectionForm(request.POST if selected_action_submitted(request) else None)
-        if form.is_valid():
-            data = form.cleaned_data
-            result = self._call_into_form(
-                form,
-                collection_add_pairs,
-                collection=data["collection"],
-                pairs=queryset,
-                split=data["split"],
-                weight=data["weight"],
-                acting_user=request.user,
-            )
-            if result:
-                self.message_user(
-                    request,
-                    f"Added {result.added} pair(s) to '{data['collection']}'"
-                    + (f"; {result.already_members} were already members." if result.already_members else "."),
-                    messages.SUCCESS,
-                )
-                return None
-        return render_action_form(
-            self,
-            request,
-            title="Add QA pairs to a collection",
-            form=form,
-            objects=queryset,
-            action="add_to_collection",
-            submit="Add to collection",
-        )
-
     def has_review_permission(self, request):
         return request.user.has_perm(services.REVIEW_PERMISSION)
 
-    def has_curate_permission(self, request):
-        return request.user.has_perm(collections_services.ADD_MEMBERSHIP_PERMISSION)
-
     @staticmethod
-    def _call_into_form(form, service, **kwargs):
+    def call_into_form(form, service, **kwargs):
         """Call a service; a refusal becomes a form error so the person can correct it."""
         try:
             return service(**kwargs)

@@ -134,7 +134,7 @@ class QAPair(FSMModelMixin, models.Model):
 
 
 class NearDuplicateBucket(models.Model):
-    """One LSH band of a pair's MinHash signature (jobs_app/validation/near_duplicates.py).
+    """One LSH band of a pair's MinHash signature (qa_app/assessment/minhash.py).
 
     Written in bulk with generated pairs and looked up by (tenant, bucket) for a whole batch in
     one query, so near-duplicate search never loads a tenant's signatures. No foreign key

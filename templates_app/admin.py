@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from qa_app.selectors import qa_pair_count
 from synthgov.admin_tools import (
     ObjectActionsMixin,
     ReadableJSONMixin,
@@ -15,7 +16,7 @@ from synthgov.admin_tools import (
 from . import services
 from .checks import draft_problems
 from .models import CONTENT_FIELDS, GOVERNANCE_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
-from .selectors import qa_pair_count, with_template_counts
+from .selectors import with_template_counts
 from .version_pages import VersionPagesMixin
 
 # The jobs app sits above this one, so its permission is named here rather than imported.

@@ -4,8 +4,6 @@ import json
 
 from django.db.models import Count, Q, QuerySet
 
-from jobs_app.models import GenerationJob
-from qa_app.models import QAPair
 from synthgov.errors import InvalidInput
 
 from .models import CONTENT_FIELDS, TemplateVersion
@@ -25,16 +23,6 @@ def with_template_counts(queryset: QuerySet, *, templates: str) -> QuerySet:
             distinct=True,
         ),
     )
-
-
-def qa_pair_count(*, chapter=None, subchapter=None) -> int:
-    """Pairs generated from the taxonomy node's templates: one aggregate, for a detail page."""
-    pairs = QAPair.objects.all()
-    if chapter is not None:
-        pairs = pairs.filter(template_version__template__chapter=chapter)
-    if subchapter is not None:
-        pairs = pairs.filter(template_version__template__subchapter=subchapter)
-    return pairs.count()
 
 
 PREVIEW_MAX_RECORDS = 50
@@ -116,11 +104,6 @@ def previous_version(version) -> TemplateVersion | None:
         .order_by("-version")
         .first()
     )
-
-
-def jobs_using(version) -> QuerySet:
-    """The generation jobs that ran from this version, newest first."""
-    return GenerationJob.objects.filter(template_version=version).select_related("created_by").order_by("-created_at")
 
 
 def version_coverage(*, version, record_counts=COVERAGE_RECORD_COUNTS) -> list[Coverage]:

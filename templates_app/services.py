@@ -14,7 +14,7 @@ from synthgov.errors import (
 
 from .checks import compile_problems, draft_problems, rendering_problems, structure_problems
 from .composition import pins_for
-from .models import CONTENT_FIELDS, TemplateVersion
+from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from .rendering import CompiledVersion
 
 FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (four-eyes rule)."
@@ -24,6 +24,9 @@ ARCHIVE_PERMISSION = "templates_app.archive_templateversion"
 
 
 def _next_version_number(template) -> int:
+    """The next number, taken under the template's row lock (held until the transaction ends): two
+    concurrent new drafts of one template get n+1 and n+2, never both n+1."""
+    PromptTemplate.objects.select_for_update().filter(pk=template.pk).first()
     latest = TemplateVersion.objects.filter(template=template).aggregate(latest=Max("version"))["latest"]
     return (latest or 0) + 1
 

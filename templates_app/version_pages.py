@@ -1,4 +1,4 @@
-"""The template version admin's read-only pages and blocks: preview, diff, coverage, the jobs that used it.
+"""The template version admin's read-only pages and blocks: preview, diff, coverage, what used it.
 
 A mixin for TemplateVersionAdmin; every read goes through templates_app.selectors.
 """
@@ -12,14 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from synthgov.admin_tools import related_preview
 from synthgov.errors import DomainError
 
 from . import selectors
 from .models import TemplateVersion
 from .sampling import SpecError
+from .usage import version_usage
 
-RECENT_JOBS_SHOWN = 20
 PREVIEW_FIELDS = [
     ("system_prompt", "System prompt"),
     ("prompt", "Prompt"),
@@ -91,45 +90,9 @@ class VersionPagesMixin:
             body,
         )
 
-    @admin.display(description="jobs")
+    @admin.display(description="used by")
     def jobs_using(self, version):
-        jobs = selectors.jobs_using(version)
-        all_url = reverse("admin:jobs_app_generationjob_changelist") + f"?template_version__id__exact={version.pk}"
-        total = jobs.count()
-        if not total:
-            return "No job has used this version yet."
-        return format_html(
-            '<p><a href="{}">All {} job(s) using this version</a></p>{}',
-            all_url,
-            total,
-            related_preview(
-                jobs,
-                columns=[
-                    ("job", self._job_link),
-                    (
-                        "status",
-                        lambda job: format_html(
-                            '<span class="synthgov-status-{}">{}</span>', job.status, job.get_status_display()
-                        ),
-                    ),
-                    ("records", lambda job: job.record_count),
-                    ("accepted", lambda job: job.accepted_records),
-                    ("rejected", lambda job: job.rejected_records),
-                    ("duplicates", lambda job: job.duplicate_records),
-                    ("production", lambda job: "yes" if job.production else "no"),
-                    ("by", lambda job: job.created_by or "—"),
-                    ("created", lambda job: job.created_at.strftime("%Y-%m-%d %H:%M")),
-                ],
-                more_url=all_url,
-                limit=RECENT_JOBS_SHOWN,
-            ),
-        )
-
-    @staticmethod
-    def _job_link(job):
-        return format_html(
-            '<a href="{}">#{}</a>', reverse("admin:jobs_app_generationjob_change", args=[job.pk]), job.pk
-        )
+        return version_usage(version)
 
     def _page_url(self, page: str, obj) -> str:
         return reverse(f"admin:templates_app_templateversion_{page}", args=[obj.pk])

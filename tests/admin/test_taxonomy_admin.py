@@ -2,8 +2,9 @@
 
 from django.urls import reverse
 
+from qa_app.selectors import qa_pair_count
 from templates_app.models import Chapter
-from templates_app.selectors import qa_pair_count, with_template_counts
+from templates_app.selectors import with_template_counts
 from tests.factories import PromptTemplateFactory, TemplateVersionFactory
 
 

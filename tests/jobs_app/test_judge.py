@@ -9,7 +9,7 @@ from django.urls import reverse
 from jobs_app.judge import LLM_JUDGE_SCORE, parse_verdict
 from jobs_app.models import GenerationJob, GeneratorProfile
 from jobs_app.services import job_trigger
-from jobs_app.validation.scoring import components_for, quality
+from qa_app.assessment.scoring import components_for, quality
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput
 from templates_app.files import export_templates, import_templates, read_documents

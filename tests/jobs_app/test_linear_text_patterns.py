@@ -1,6 +1,6 @@
 """PII candidate patterns run in time linear in the text (RE2), and find what they found before."""
 
-from jobs_app.validation.pii import TEXT_PATTERNS, pii_flags
+from qa_app.assessment.pii import TEXT_PATTERNS, pii_flags
 from synthgov.regex import is_linear
 
 VALID_CARD = "4111 1111 1111 1111"

@@ -5,9 +5,9 @@ from jsonschema import Draft202012Validator
 
 from jobs_app.models import RejectedArtifact
 from jobs_app.validation.completeness import completeness_reasons
-from jobs_app.validation.language import locale_mismatch
-from jobs_app.validation.pii import pii_flags
-from jobs_app.validation.scoring import WEIGHTS, components_for, quality
+from qa_app.assessment.language import locale_mismatch
+from qa_app.assessment.pii import pii_flags
+from qa_app.assessment.scoring import WEIGHTS, components_for, quality
 from qa_app.models import QAPair
 from qa_app.services import qa_pair_create, qa_pair_edit
 

@@ -14,6 +14,9 @@ WEIGHTS = {
     "near_duplicate": 0.20,
     "locale": 0.15,
 }
+# The key in `scores` of an LLM judge's verdict (jobs_app/judge.py): shown beside the components,
+# never weighed into quality_score, and kept when a pair is assessed again.
+LLM_JUDGE_SCORE = "llm_judge"
 # A question shorter than this many words is unlikely to say enough to be answered.
 QUESTION_TARGET_WORDS = 4
 

@@ -137,9 +137,3 @@ def pii_flags(fields: dict[str, str], *, region: str | None = None) -> list[dict
                     taken.append(span)
                     flags.append(_flag("pii_phone", field, _mask(candidate, keep_start=0, keep_end=2)))
     return flags
-
-
-def pii_reason(flags: list[dict]) -> dict:
-    """The rejection reason when PII is configured to reject rather than flag."""
-    found = ", ".join(f"{flag['code'].removeprefix('pii_')} in {flag['field']} ({flag['match']})" for flag in flags)
-    return {"code": "pii", "message": f"personal data found: {found}"}

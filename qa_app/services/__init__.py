@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from jobs_app.near_duplicate_store import pairs_index_for_near_duplicates
 from synthgov.errors import (
     InvalidInput,
     PermissionRefused,
@@ -17,8 +16,10 @@ from synthgov.errors import (
 from synthgov.history import record_bulk_change
 from synthgov.text_limits import refuse_text_problems
 
-from .models import QAPair
-from .selectors import qa_pair_duplicate_of
+from ..assessment import assess_pair, index_pair
+from ..models import QAPair
+from ..selectors import qa_pair_duplicate_of
+from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pair_promote, synthetic_pairs_insert  # noqa: F401  (services of the app)
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
@@ -73,8 +74,15 @@ def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     return _review_one(pair, approve=False, acting_user=acting_user, reason=_clean_reason(reason, required=True))
 
 
+def _lock(pair: QAPair) -> None:
+    """Read the pair again under a row lock held until the transaction ends: of two concurrent
+    decisions on one pair, the second waits and then sees the first (and is refused)."""
+    pair.refresh_from_db(from_queryset=QAPair.objects.select_for_update())
+
+
 def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:
     _require_review_permission(acting_user)
+    _lock(pair)
     _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
     pair._change_reason = "approved" if approve else f"rejected: {reason}"
     pair._history_user = acting_user
@@ -85,6 +93,7 @@ def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAP
 @transaction.atomic
 def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     _require_review_permission(acting_user)
+    _lock(pair)
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
     pair.reopen(by=acting_user, at=timezone.now(), reason=_clean_reason(reason, required=False))
@@ -140,7 +149,8 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
     return BulkReviewResult(decided=decided, skipped=len(ids) - decided)
 
 
-def _refuse_duplicate(pair: QAPair) -> None:
+def qa_pair_refuse_duplicate(pair: QAPair) -> None:
+    """InvalidInput when another pair of the tenant has the pair's normalised content (forms ask too)."""
     duplicate = qa_pair_duplicate_of(
         tenant_id=pair.tenant_id, content_hash=pair.compute_content_hash(), exclude_pk=pair.pk
     )
@@ -154,9 +164,10 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     _require_permission(acting_user, "add_qapair", "Writing QA pairs")
     refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     pair.source = QAPair.Source.OPERATOR
-    _refuse_duplicate(pair)
+    qa_pair_refuse_duplicate(pair)
+    assess_pair(pair)
     pair.save()
-    pairs_index_for_near_duplicates([pair])
+    index_pair(pair)
     return pair
 
 
@@ -174,11 +185,13 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     stored = QAPair.objects.filter(pk=pair.pk).values(*CONTENT_FIELDS).first() or {}
     text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
     if pair.compute_content_hash() != pair.content_hash:
-        _refuse_duplicate(pair)
+        qa_pair_refuse_duplicate(pair)
     if text_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
         pair.reopen(by=acting_user, at=timezone.now(), reason="content edited after approval")
+    if text_changed:
+        assess_pair(pair)
     pair._history_user = acting_user
     pair.save()
     if text_changed:
-        pairs_index_for_near_duplicates([pair])
+        index_pair(pair, previous=stored)
     return pair

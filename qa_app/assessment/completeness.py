@@ -1,0 +1,25 @@
+"""Completeness of a pair's content: the fields a pair needs are there, none too long, the answer not too short."""
+
+from synthgov.text_limits import over_length
+
+RECORD_FIELDS = ("question", "answer", "context")
+REQUIRED_FIELDS = ("question", "answer")
+
+
+def reason(code: str, message: str) -> dict:
+    return {"code": code, "message": message}
+
+
+def content_reasons(record: dict, *, min_answer_chars: int = 1) -> list[dict]:
+    """Why the content cannot make a pair: a field over SYNTHGOV_MAX_TEXT_CHARS (then the only reason
+    given: no further check reads it), empty required fields, a too short answer."""
+    too_long = [reason("too_long", problem) for name in RECORD_FIELDS if (problem := over_length(name, record[name]))]
+    if too_long:
+        return too_long
+    reasons = [reason("empty_field", f"{name} is empty") for name in REQUIRED_FIELDS if not record[name].strip()]
+    answer_chars = len(record["answer"].strip())
+    if answer_chars and answer_chars < min_answer_chars:
+        reasons.append(
+            reason("too_short", f"answer has {answer_chars} character(s); at least {min_answer_chars} are needed")
+        )
+    return reasons

@@ -1,0 +1,42 @@
+"""Layering: the lower apps (templates_app, qa_app) import nothing from the higher ones (jobs_app,
+collections_app), in any module, at any depth, even inside a function."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOWER_APPS = ("templates_app", "qa_app")
+HIGHER_APPS = ("jobs_app", "collections_app")
+
+
+def imported_modules(source: str) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import in the source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def upward_imports(app: str) -> list[str]:
+    problems = []
+    for path in sorted((ROOT / app).rglob("*.py")):
+        for line, module in imported_modules(path.read_text()):
+            if module.split(".")[0] in HIGHER_APPS:
+                problems.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    return problems
+
+
+def test_the_scan_finds_an_upward_import_inside_a_function():
+    source = "def f():\n    from jobs_app.models import GenerationJob\n    import collections_app.services\n"
+
+    assert [module for _, module in imported_modules(source)] == ["jobs_app.models", "collections_app.services"]
+
+
+@pytest.mark.parametrize("app", LOWER_APPS)
+def test_a_lower_app_imports_nothing_from_a_higher_one(app):
+    assert upward_imports(app) == []

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -10,6 +11,7 @@ from synthgov.admin_tools import (
     ObjectActionsMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
+    ReadOnlyHistoryAdmin,
     related_preview,
     reported_to,
 )
@@ -29,8 +31,39 @@ class ReleaseInline(admin.TabularInline):
     show_change_link = True
 
 
+class CollectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Why you change this collection; kept in its history. Needed to let synthetic pairs "
+        "into an evaluation collection.",
+    )
+
+    class Meta:
+        model = Collection
+        fields = [
+            "slug",
+            "name",
+            "purpose",
+            "allowed_sources",
+            "allow_synthetic_in_evaluation",
+            "split_ratios",
+            "seed",
+        ]
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            self.cleaned_data["reason"] = services.collection_save_reason(
+                collection=self.instance, reason=self.cleaned_data.get("reason", "")
+            )
+        except DomainError as exc:
+            self.add_error("reason", exc.message)
+
+
 @admin.register(Collection)
 class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+    form = CollectionForm
     list_display = ["slug", "name", "purpose", "member_count", "release_count"]
     list_filter = ["purpose"]
     search_fields = ["slug", "name"]
@@ -68,7 +101,7 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin)
         )
 
     def save_model(self, request, obj, form, change):
-        services.collection_save(collection=obj, acting_user=request.user)
+        services.collection_save(collection=obj, acting_user=request.user, reason=form.cleaned_data.get("reason", ""))
 
     def object_action_allowed(self, request, obj, name):
         return self.has_release_permission(request)
@@ -138,7 +171,7 @@ class ReleaseItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ReadableJSONMixin, ReadOnlyAdmin):
+class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
     list_filter = ["collection", "status"]
     list_select_related = ["collection", "created_by"]

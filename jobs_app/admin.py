@@ -14,6 +14,7 @@ from synthgov.admin_tools import (
     ObjectActionsMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
+    ReadOnlyHistoryAdmin,
     came_from,
     related_preview,
     render_action_form,
@@ -122,7 +123,7 @@ class JobShardInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
+class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "template_version",

@@ -9,12 +9,15 @@ import pytest
 
 from collections_app import services as collection_services
 from collections_app.models import Collection, Membership
+from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_cancel, job_resume, job_trigger
 from qa_app import services as qa_services
 from qa_app.models import QAPair
+from synthgov.demo import load_demo
 from synthgov.errors import InvalidInput
 from synthgov.history import MAX_REASON_CHARS, REASON_HAS_NUL, REASON_TOO_LONG
 from templates_app import services as template_services
+from templates_app.models import TemplateVersion
 
 from .factories import CollectionFactory, QAPairFactory, TemplateVersionFactory
 
@@ -241,3 +244,11 @@ def test_a_long_reason_within_the_cap_is_stored_whole(approved_version, approver
     template_services.template_version_archive(version=approved_version, acting_user=approver, reason=reason)
 
     assert _newest(approved_version).history_change_reason == f"archived: {reason}"
+
+
+def test_the_demo_loader_records_who_made_each_governed_object(db):
+    load_demo()
+
+    for model in (TemplateVersion, GenerationJob, Collection):
+        assert model.history.exists(), model.__name__
+        assert not model.history.filter(history_user=None).exists(), model.__name__

@@ -1,7 +1,7 @@
 """`GET /api/v1/<resource>/{id}/history/`: who changed a governed object, when, why, and what changed.
 
 One action for every governed resource, read from django-simple-history's rows: newest first,
-each with the fields it changed compared with the row before it (`diff_against`).
+each with the fields it changed compared with the row before it.
 """
 
 from drf_spectacular.utils import extend_schema
@@ -46,8 +46,15 @@ class HistoryRowSerializer(serializers.Serializer):
 def _changes(row, previous) -> list[dict]:
     if previous is None:
         return []
-    delta = row.diff_against(previous)
-    return [{"field": change.field, "old": change.old, "new": change.new} for change in delta.changes]
+    # Every field the history tracks, as diff_against compares them but including the fields that
+    # are not editable in forms (is_current, content hashes, storage paths): diff_against leaves
+    # those out (and fails when asked for them), yet services change them and an audit must show it.
+    fields = sorted(row.tracked_fields, key=lambda field: field.name)
+    return [
+        {"field": field.name, "old": getattr(previous, field.attname), "new": getattr(row, field.attname)}
+        for field in fields
+        if getattr(previous, field.attname) != getattr(row, field.attname)
+    ]
 
 
 def history_rows(rows: list, *, before=None) -> list[dict]:

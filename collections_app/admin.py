@@ -12,6 +12,7 @@ from synthgov.admin_tools import (
     ObjectActionsMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
+    ReadOnlyHistoryAdmin,
     related_preview,
     render_action_form,
     reported_to,
@@ -76,8 +77,39 @@ class ReleaseInline(admin.TabularInline):
     show_change_link = True
 
 
+class CollectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Why you change this collection; kept in its history. Needed to let synthetic pairs "
+        "into an evaluation collection.",
+    )
+
+    class Meta:
+        model = Collection
+        fields = [
+            "slug",
+            "name",
+            "purpose",
+            "allowed_sources",
+            "allow_synthetic_in_evaluation",
+            "split_ratios",
+            "seed",
+        ]
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            self.cleaned_data["reason"] = services.collection_save_reason(
+                collection=self.instance, reason=self.cleaned_data.get("reason", "")
+            )
+        except DomainError as exc:
+            self.add_error("reason", exc.message)
+
+
 @admin.register(Collection)
 class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+    form = CollectionForm
     list_display = ["slug", "name", "purpose", "member_count", "release_count"]
     list_filter = ["purpose"]
     search_fields = ["slug", "name"]
@@ -115,7 +147,7 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin)
         )
 
     def save_model(self, request, obj, form, change):
-        services.collection_save(collection=obj, acting_user=request.user)
+        services.collection_save(collection=obj, acting_user=request.user, reason=form.cleaned_data.get("reason", ""))
 
     def object_action_allowed(self, request, obj, name):
         return self.has_release_permission(request)
@@ -185,7 +217,7 @@ class ReleaseItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ReadableJSONMixin, ReadOnlyAdmin):
+class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
     list_filter = ["collection", "status"]
     list_select_related = ["collection", "created_by"]

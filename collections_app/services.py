@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from qa_app.models import QAPair
 from synthgov.bulk import refresh_statistics
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
-from synthgov.history import delete_with_history
+from synthgov.history import clean_reason, delete_with_history, record_change
 
 from .exporters import openai_chat
 from .models import Collection, Membership, Release, ReleaseItem, Split
@@ -26,6 +26,10 @@ WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
 ADD_MEMBERSHIP_PERMISSION = "collections_app.add_membership"
 REMOVE_MEMBERSHIP_PERMISSION = "collections_app.delete_membership"
 RELEASE_PERMISSION = "collections_app.release_collection"
+WALL_LIFT_NEEDS_REASON = (
+    "Letting synthetic pairs into an evaluation collection needs a reason (why evaluating on synthetic "
+    "data is sound here); it is kept in the collection's history."
+)
 NOTHING_TO_RELEASE = "Collection '{slug}' has no approved pairs to release; approve some of its pairs first."
 
 
@@ -80,14 +84,42 @@ def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
     ]
 
 
+def _lifts_synthetic_wall(collection: Collection) -> bool:
+    """Whether this save lets synthetic pairs into an evaluation collection that did not let them in."""
+    if collection.purpose != Collection.Purpose.EVALUATION or not collection.allow_synthetic_in_evaluation:
+        return False
+    stored = Collection.objects.filter(pk=collection.pk).values("purpose", "allow_synthetic_in_evaluation").first()
+    return not (
+        stored and stored["purpose"] == Collection.Purpose.EVALUATION and stored["allow_synthetic_in_evaluation"]
+    )
+
+
+def collection_save_reason(*, collection: Collection, reason: str) -> str:
+    """The reason cleaned for saving `collection` as it is now (unsaved changes included); InvalidInput
+    (field "reason") when it is too long, or missing while the save lifts the synthetic wall.
+    Forms call it to show the problem on the field before saving."""
+    return clean_reason(reason, required_message=WALL_LIFT_NEEDS_REASON if _lifts_synthetic_wall(collection) else "")
+
+
 @transaction.atomic
-def collection_save(*, collection: Collection, acting_user) -> Collection:
-    """Create or change a collection's settings; the creator is recorded once."""
+def collection_save(*, collection: Collection, acting_user, reason: str = "") -> Collection:
+    """Create or change a collection's settings; the creator is recorded once.
+
+    Lifting the synthetic wall (letting synthetic pairs into an evaluation collection) needs a
+    `reason`; any reason given is kept in the collection's history.
+    """
     needed = "add_collection" if collection.pk is None else "change_collection"
     require_permission(acting_user, f"collections_app.{needed}", doing="Saving collections")
-    if collection.pk is None:
+    lifts_wall = _lifts_synthetic_wall(collection)
+    reason = collection_save_reason(collection=collection, reason=reason)
+    created = collection.pk is None
+    if created:
         collection.created_by = acting_user
     collection.full_clean()
+    action = "created" if created else "changed"
+    record_change(
+        collection, user=acting_user, action=f"{action}, synthetic wall lifted" if lifts_wall else action, reason=reason
+    )
     collection.save()
     return collection
 
@@ -120,7 +152,7 @@ def collection_add_pairs(
         for pair in pairs
         if pair.pk not in existing
     ]
-    bulk_create_with_history(new, Membership, batch_size=1000, default_user=acting_user)
+    bulk_create_with_history(new, Membership, batch_size=1000, default_user=acting_user, default_change_reason="added")
     return AddResult(added=len(new), already_members=len(existing))
 
 
@@ -129,7 +161,7 @@ def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], 
     require_permission(acting_user, REMOVE_MEMBERSHIP_PERMISSION, doing="Removing pairs from a collection")
     ids = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).values_list("pk", flat=True))
     # Nothing refers to a membership, so one DELETE per chunk, with a history row each saying who removed it.
-    return delete_with_history(Membership, ids, user=acting_user, at=timezone.now())
+    return delete_with_history(Membership, ids, user=acting_user, at=timezone.now(), reason="removed")
 
 
 def collection_release(*, collection: Collection, acting_user) -> Release:
@@ -140,12 +172,14 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
         with transaction.atomic():
             collection = Collection.objects.select_for_update().get(pk=collection.pk)
             version = (collection.releases.aggregate(latest=Max("version"))["latest"] or 0) + 1
-            release = Release.objects.create(
+            release = Release(
                 collection=collection,
                 version=version,
                 created_by=acting_user,
                 storage_path=f"releases/collection-{collection.pk}/v{version}",
             )
+            record_change(release, user=acting_user, action="building")
+            release.save()
             left_out, lineage = _snapshot_items(release)
             if not release.items.exists():
                 raise TransitionRefused(NOTHING_TO_RELEASE.format(slug=collection.slug))
@@ -164,6 +198,7 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
             (directory / "manifest.json").write_bytes(manifest_bytes)
             files.append(_file_entry("manifest.json", None, None, manifest_bytes))
             release.publish(at=timezone.now(), manifest=manifest, files=files)
+            record_change(release, user=acting_user, action="published")
             release.save()
     except Exception:
         if directory is not None:

@@ -17,6 +17,7 @@ from synthgov.admin_tools import (
     ObjectActionsMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
+    ReadOnlyHistoryAdmin,
     came_from,
     related_preview,
     render_action_form,
@@ -178,7 +179,7 @@ class JobShardInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
+class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "template_version",

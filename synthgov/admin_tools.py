@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError
 
@@ -147,8 +148,8 @@ def selected_action_submitted(request) -> bool:
     return request.method == "POST" and "apply" in request.POST
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For machine-written rows: viewable, never added, edited or deleted by hand."""
+class ReadOnlyMixin:
+    """Viewable, never added, edited or deleted by hand."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -158,6 +159,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """For machine-written rows: viewable, never added, edited or deleted by hand."""
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """For governed rows that change only through services (jobs, releases): read-only, with
+    simple-history's history page listing who changed what and why.
+
+    A past version's page is shown, never saved: simple-history hides its "Revert" button from
+    whoever may not change the object, but a hand-made POST would still save the old row.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 def related_preview(queryset, *, columns: list[tuple[str, object]], more_url: str, limit: int = 20) -> str:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from collections_app.models import Collection
+from collections_app.services import collection_save
 from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_run, job_trigger
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
@@ -239,14 +240,11 @@ def load_demo() -> DemoOutcome:
                 ),
                 acting_user=operator,
             )
-    Collection.objects.get_or_create(
-        slug="demo-training",
-        defaults={
-            "name": "Demo training set",
-            "purpose": Collection.Purpose.TRAINING,
-            "created_by": users["demo-curator"],
-        },
-    )
+    if not Collection.objects.filter(slug="demo-training").exists():
+        collection_save(
+            collection=Collection(slug="demo-training", name="Demo training set", purpose=Collection.Purpose.TRAINING),
+            acting_user=users["demo-curator"],
+        )
     return outcome
 
 

@@ -1,12 +1,51 @@
-"""History rows for bulk writes, taken from the stored rows themselves.
+"""Who changed what, when and why: the one way services fill django-simple-history's rows.
 
-django-simple-history records through save(); a bulk UPDATE of thousands of rows would write
-no history. After such an UPDATE, the history row of each changed object is exactly its stored
-row plus who/when/why, so one INSERT ... SELECT writes them all, with no Python per row. Column
-lists come from the history model's own metadata (its tracked fields), not from a copy of it.
+`record_change` before a save names the acting user and the reason on the row that save writes;
+`clean_reason` caps what a person types as a reason.
+
+History rows for bulk writes are taken from the stored rows themselves: django-simple-history
+records through save(); a bulk UPDATE of thousands of rows would write no history. After such an
+UPDATE, the history row of each changed object is exactly its stored row plus who/when/why, so one
+INSERT ... SELECT writes them all, with no Python per row. Column lists come from the history
+model's own metadata (its tracked fields), not from a copy of it.
 """
 
 from django.db import connection
+
+from .errors import InvalidInput
+
+MAX_REASON_CHARS = 2000
+REASON_TOO_LONG = "A reason has at most {limit:,} characters; this one has {length:,}. Say it shorter."
+REASON_HAS_NUL = "A reason cannot contain NUL characters (\\u0000); remove them."
+
+
+def clean_reason(reason: str | None, *, required_message: str = "") -> str:
+    """A person's reason, stripped and capped; InvalidInput (field "reason") when it is too long,
+    holds a NUL character (PostgreSQL text refuses it), or is missing where `required_message` says why it is needed."""
+    reason = (reason or "").strip()
+    if required_message and not reason:
+        raise InvalidInput(required_message, field="reason")
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(REASON_TOO_LONG.format(limit=MAX_REASON_CHARS, length=len(reason)), field="reason")
+    if "\x00" in reason:
+        raise InvalidInput(REASON_HAS_NUL, field="reason")
+    return reason
+
+
+def change_reason(action: str, reason: str = "") -> str:
+    """The history row's change reason: what was done, and why when a person said so ("archived: superseded")."""
+    return f"{action}: {reason}" if reason else action
+
+
+def record_change(instance, *, user, action: str, reason: str = "") -> None:
+    """Who did what and why, for the history row that the instance's next save() writes.
+
+    Set by every service before it saves a governed object, so the row names the acting user
+    whatever called the service (a request, a command, a q2 task, the demo loader), not only
+    when simple-history's request middleware knows a user. `action` says what was done.
+    """
+    instance._history_user = user
+    instance._change_reason = change_reason(action, reason)
 
 
 def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type: str = "~") -> int:
@@ -29,7 +68,7 @@ def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type:
         return cursor.rowcount
 
 
-def delete_with_history(model, pks: list, *, user, at, chunk_size: int = 2000) -> int:
+def delete_with_history(model, pks: list, *, user, at, reason: str = "", chunk_size: int = 2000) -> int:
     """Delete rows in bulk, each with its "-" history row (who, when), as save()-based history would.
 
     A plain QuerySet.delete() would fetch every row and send post_delete per row (simple-history
@@ -40,7 +79,7 @@ def delete_with_history(model, pks: list, *, user, at, chunk_size: int = 2000) -
     deleted = 0
     for start in range(0, len(pks), chunk_size):
         chunk = pks[start : start + chunk_size]
-        record_bulk_change(model, chunk, user=user, reason="", at=at, history_type="-")
+        record_bulk_change(model, chunk, user=user, reason=reason, at=at, history_type="-")
         placeholders = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(

@@ -11,6 +11,7 @@ from synthgov.errors import (
     permission_missing_message,
     require_permission,
 )
+from synthgov.history import clean_reason, record_change
 
 from .checks import compile_problems, draft_problems, rendering_problems, structure_problems
 from .composition import pins_for
@@ -44,13 +45,14 @@ def _lock_versions(version: TemplateVersion) -> list[TemplateVersion]:
 
 @transaction.atomic
 def template_version_save_draft(
-    *, version: TemplateVersion, acting_user, check_references: bool = True
+    *, version: TemplateVersion, acting_user, check_references: bool = True, action: str = ""
 ) -> TemplateVersion:
     """Create or update a draft. A new version gets the next number and its author.
 
     Every field must compile, and what it includes or extends must resolve to approved versions;
     `check_references=False` (file import, which brings referenced templates in as drafts too)
-    leaves references to be checked at publish.
+    leaves references to be checked at publish. `action` names the change in the history row
+    (default: "draft created" or "draft saved").
     """
     needed = ADD_PERMISSION if version.pk is None else "templates_app.change_templateversion"
     require_permission(acting_user, needed, doing="Writing template versions")
@@ -63,9 +65,11 @@ def template_version_save_draft(
     if problems:
         message = "; ".join(problem for field_problems in problems.values() for problem in field_problems)
         raise InvalidInput(message, field=next(iter(problems)), problems=problems)
-    if version.pk is None:
+    created = version.pk is None
+    if created:
         version.version = _next_version_number(version.template)
         version.author = acting_user
+    record_change(version, user=acting_user, action=action or ("draft created" if created else "draft saved"))
     version.save()
     return version
 
@@ -107,19 +111,28 @@ def template_version_publish(*, version: TemplateVersion, acting_user, keep_prev
         previous.is_current = False
         if not keep_previous:
             previous.archive(at=now)
+        record_change(
+            previous,
+            user=acting_user,
+            action="no longer current" if keep_previous else "archived",
+            reason=f"version {version.version} was published",
+        )
         previous.save()
     version.publish(by=acting_user, at=now)
     # The draft's own hash changes with its pins here, in the one save that leaves the draft state.
     version.pinned_includes = pins_for(compiled.composition)
     version.is_current = True
+    record_change(version, user=acting_user, action="published")
     version.save()
     return version
 
 
 @transaction.atomic
-def template_version_archive(*, version: TemplateVersion, acting_user) -> TemplateVersion:
-    """Retire a version. Archiving the current one makes the latest remaining approved version (if
-    any) current, so that drafts including this template keep resolving."""
+def template_version_archive(*, version: TemplateVersion, acting_user, reason: str = "") -> TemplateVersion:
+    """Retire a version, with the reason (optional) in its history. Archiving the current one makes
+    the latest remaining approved version (if any) current, so that drafts including this template
+    keep resolving."""
+    reason = clean_reason(reason)
     locked = _lock_versions(version)
     if not can_proceed(version.archive):
         raise TransitionRefused(f"Version {version.version} of '{version.template.key}' is already archived.")
@@ -128,6 +141,7 @@ def template_version_archive(*, version: TemplateVersion, acting_user) -> Templa
     was_current = any(candidate.pk == version.pk and candidate.is_current for candidate in locked)
     version.archive(at=timezone.now())
     version.is_current = False
+    record_change(version, user=acting_user, action="archived", reason=reason)
     version.save()
     if was_current:
         remaining = [
@@ -138,6 +152,9 @@ def template_version_archive(*, version: TemplateVersion, acting_user) -> Templa
         if remaining:
             successor = remaining[-1]
             successor.is_current = True
+            record_change(
+                successor, user=acting_user, action="made current", reason=f"version {version.version} was archived"
+            )
             successor.save()
     return version
 
@@ -146,4 +163,6 @@ def template_version_archive(*, version: TemplateVersion, acting_user) -> Templa
 def template_version_new_draft(*, version: TemplateVersion, acting_user) -> TemplateVersion:
     """Copy a version's content into version n+1, authored by the person asking."""
     draft = TemplateVersion(template=version.template, **{name: getattr(version, name) for name in CONTENT_FIELDS})
-    return template_version_save_draft(version=draft, acting_user=acting_user)
+    return template_version_save_draft(
+        version=draft, acting_user=acting_user, action=f"new draft from version {version.version}"
+    )

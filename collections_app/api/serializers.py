@@ -10,6 +10,12 @@ MAX_BULK_IDS = 10_000
 
 class CollectionSerializer(ModelSerializer):
     created_by = Username()
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text="Why (kept in the history); needed to let synthetic pairs into an evaluation collection.",
+    )
 
     class Meta:
         model = Collection
@@ -24,6 +30,7 @@ class CollectionSerializer(ModelSerializer):
             "seed",
             "created_by",
             "created_at",
+            "reason",
         ]
 
 

@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from qa_app.models import QAPair
+from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
 from synthgov.api.renderers import DownloadRenderer
@@ -39,22 +40,26 @@ FILE_MISSING = (
     update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
     partial_update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
 )
-class CollectionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Collection.objects.select_related("created_by")
     serializer_class = CollectionSerializer
     permission_classes = [ViewThenServices]
     filterset_fields = ["slug", "purpose"]
 
     def perform_create(self, serializer):
+        fields = dict(serializer.validated_data)
+        reason = fields.pop("reason", "")
         serializer.instance = services.collection_save(
-            collection=Collection(**serializer.validated_data), acting_user=self.request.user
+            collection=Collection(**fields), acting_user=self.request.user, reason=reason
         )
 
     def perform_update(self, serializer):
         collection = serializer.instance
-        for name, value in serializer.validated_data.items():
+        fields = dict(serializer.validated_data)
+        reason = fields.pop("reason", "")
+        for name, value in fields.items():
             setattr(collection, name, value)
-        services.collection_save(collection=collection, acting_user=self.request.user)
+        services.collection_save(collection=collection, acting_user=self.request.user, reason=reason)
 
     def _pairs(self, ids: list[int]):
         return QAPair.objects.filter(pk__in=ids).only("pk")
@@ -154,7 +159,7 @@ class CollectionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
         return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
 
 
-class ReleaseViewSet(viewsets.ReadOnlyModelViewSet):
+class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Release.objects.select_related("collection", "created_by")
     serializer_class = ReleaseSerializer
     permission_classes = [ViewThenServices]

@@ -5,9 +5,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from qa_app.api.serializers import QAPairSerializer
+from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
-from synthgov.api.serializers import errors
+from synthgov.api.serializers import ReasonSerializer, errors
 
 from .. import services
 from ..models import DuplicateRecord, GenerationJob, RejectedArtifact
@@ -48,7 +49,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         },
     ),
 )
-class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class JobViewSet(HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = GenerationJob.objects.select_related("template_version__template", "created_by", "cancelled_by")
     serializer_class = JobSerializer
     permission_classes = [ViewThenServices]
@@ -74,23 +75,29 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
-        summary="Cancel a pending or running job", request=None, responses={200: JobSerializer, **errors(403, 404, 409)}
+        summary="Cancel a pending or running job",
+        request=ReasonSerializer,
+        responses={200: JobSerializer, **errors(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request, pk=None):
-        job = services.job_cancel(job=self.get_object(), acting_user=request.user)
+        options = ReasonSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        job = services.job_cancel(job=self.get_object(), acting_user=request.user, **options.validated_data)
         return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(
         summary="Resume a failed or cancelled job with the records it has not produced yet",
         description="Its unfinished shards are queued again and continue from their last committed batch; "
         "no record is produced twice. The job is running again (pending if it never started).",
-        request=None,
-        responses={200: JobSerializer, **errors(403, 404, 409)},
+        request=ReasonSerializer,
+        responses={200: JobSerializer, **errors(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def resume(self, request, pk=None):
-        job = services.job_resume(job=self.get_object(), acting_user=request.user)
+        options = ReasonSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        job = services.job_resume(job=self.get_object(), acting_user=request.user, **options.validated_data)
         return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(

@@ -25,6 +25,7 @@ from django_fsm import ConcurrentTransition
 from django_q.tasks import async_task
 
 from synthgov.faults import is_transient
+from synthgov.history import MAX_REASON_CHARS, record_change
 
 from ..generators import GENERATORS
 from ..manifest import job_output_manifest
@@ -99,6 +100,7 @@ def _start_job(job: GenerationJob) -> GenerationJob:
         try:
             with transaction.atomic():
                 job.start(at=timezone.now())
+                record_change(job, user=None, action="started")
                 job.save()
         except ConcurrentTransition:
             job.refresh_from_db()
@@ -222,6 +224,7 @@ def job_finish_when_all_shards_are_done(job: GenerationJob) -> None:
             return
         try:
             job.succeed(at=timezone.now(), manifest=job_output_manifest(job))
+            record_change(job, user=None, action="succeeded")
             job.save()
         except ConcurrentTransition:
             transaction.set_rollback(True)
@@ -234,6 +237,7 @@ def _fail_job(job: GenerationJob, error: str) -> None:
             if job.is_finished:
                 return
             job.fail(at=timezone.now(), error=error)
+            record_change(job, user=None, action="failed", reason=error[:MAX_REASON_CHARS])
             job.save()
             job_shards_stop(job=job)
     except ConcurrentTransition:

@@ -15,6 +15,7 @@ from synthgov.errors import (
     TransitionRefused,
     permission_missing_message,
 )
+from synthgov.history import clean_reason, record_change
 from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
 from templates_app.rendering import TemplateRenderError
@@ -211,6 +212,7 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
                 lineage=_job_lineage(request),
                 created_by=acting_user,
             )
+            record_change(job, user=acting_user, action="triggered")
             job.save()
             job_plan_shards(job=job)
             transaction.on_commit(lambda job_id=job.pk: job_enqueue(job_id=job_id))
@@ -236,36 +238,40 @@ def _job_for_idempotency_key(request: JobRequest, fingerprint: str) -> Generatio
 
 
 @transaction.atomic
-def job_cancel(*, job: GenerationJob, acting_user) -> GenerationJob:
-    """Cancel a pending or running job; a running one stops before its next batch."""
+def job_cancel(*, job: GenerationJob, acting_user, reason: str = "") -> GenerationJob:
+    """Cancel a pending or running job; a running one stops before its next batch. The reason
+    (optional) goes into the job's history."""
+    reason = clean_reason(reason)
     job = GenerationJob.objects.select_for_update().get(pk=job.pk)
     if not can_proceed(job.cancel):
         raise TransitionRefused(f"Job {job.pk} is {job.status}; only pending or running jobs can be cancelled.")
     if not has_transition_perm(job.cancel, acting_user):
         raise PermissionRefused(permission_missing_message("Cancelling a job", CANCEL_PERMISSION))
     job.cancel(by=acting_user, at=timezone.now())
+    record_change(job, user=acting_user, action="cancelled", reason=reason)
     job.save(update_fields=["status", "cancelled_by", "finished_at"])
     job_shards_stop(job=job)
     return job
 
 
 @transaction.atomic
-def job_resume(*, job: GenerationJob, acting_user) -> GenerationJob:
+def job_resume(*, job: GenerationJob, acting_user, reason: str = "") -> GenerationJob:
     """Continue a failed or cancelled job with the records it has not produced yet.
 
     Its unfinished shards go back to pending and are queued again; each resumes from its last
     committed batch, and (job, record_index) is unique for every outcome, so the job still ends with
     exactly one outcome per record. What it produced before stays. The job is running again if it
-    had started, else pending; the error and who cancelled stay in its history.
+    had started, else pending; the error and who cancelled stay in its history, with who resumed
+    it and why (`reason`, optional).
     """
+    reason = clean_reason(reason)
     job = GenerationJob.objects.select_for_update().get(pk=job.pk)
     if not can_proceed(job.resume):
         raise TransitionRefused(f"Job {job.pk} is {job.status}; only failed or cancelled jobs can be resumed.")
     if not has_transition_perm(job.resume, acting_user):
         raise PermissionRefused(RESUME_PERMISSION_MISSING)
     job.resume(at=timezone.now())
-    job._history_user = acting_user
-    job._change_reason = "resumed"
+    record_change(job, user=acting_user, action="resumed", reason=reason)
     job.save(update_fields=["status", "finished_at", "error", "cancelled_by", "heartbeat_at"])
     # A job queued before jobs had shards has none yet: job_enqueue plans them.
     if job_shards_restart(job=job) or not job.shards.exists():

@@ -3,6 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices
 from synthgov.api.serializers import errors
@@ -29,7 +30,7 @@ from .serializers import (
         responses={200: QAPairSerializer, **errors(400, 403, 404)},
     ),
 )
-class QAPairViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = QAPair.objects.select_related("reviewed_by")
     serializer_class = QAPairSerializer
     permission_classes = [ViewThenServices]

@@ -13,7 +13,11 @@ from synthgov.errors import (
     permission_missing_message,
     require_permission,
 )
-from synthgov.history import record_bulk_change
+
+# MAX_REASON_CHARS stays importable from here, where it was first defined.
+from synthgov.history import MAX_REASON_CHARS as MAX_REASON_CHARS
+from synthgov.history import change_reason as change_reason_for
+from synthgov.history import clean_reason, record_bulk_change, record_change
 from synthgov.text_limits import refuse_text_problems
 
 from ..assessment import assess_pair, index_pair
@@ -24,8 +28,6 @@ from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pair_promote,
 REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
-MAX_REASON_CHARS = 2000
-REASON_TOO_LONG = "A reason has at most {limit:,} characters; this one has {length:,}. Say it shorter."
 REVIEW_PERMISSION_MISSING = permission_missing_message("Reviewing a QA pair", REVIEW_PERMISSION)
 BULK_REVIEW_CHUNK = 2000
 
@@ -56,12 +58,9 @@ def _decide(pair: QAPair, *, approve: bool, acting_user, reason: str, at) -> Non
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
-    reason = (reason or "").strip()
-    if required and not reason:
+    if required and not (reason or "").strip():
         raise InvalidInput(REJECTION_NEEDS_REASON)
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(REASON_TOO_LONG.format(limit=MAX_REASON_CHARS, length=len(reason)), field="reason")
-    return reason
+    return clean_reason(reason)
 
 
 @transaction.atomic
@@ -84,8 +83,7 @@ def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAP
     _require_review_permission(acting_user)
     _lock(pair)
     _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
-    pair._change_reason = "approved" if approve else f"rejected: {reason}"
-    pair._history_user = acting_user
+    record_change(pair, user=acting_user, action="approved" if approve else "rejected", reason=reason)
     pair.save()
     return pair
 
@@ -96,8 +94,9 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     _lock(pair)
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
-    pair.reopen(by=acting_user, at=timezone.now(), reason=_clean_reason(reason, required=False))
-    pair._history_user = acting_user
+    reason = _clean_reason(reason, required=False)
+    pair.reopen(by=acting_user, at=timezone.now(), reason=reason)
+    record_change(pair, user=acting_user, action="reopened", reason=reason)
     pair.save()
     return pair
 
@@ -120,7 +119,7 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
         ids = sorted(set(pairs.order_by().values_list("pk", flat=True)))
     else:
         ids = sorted({pair.pk for pair in pairs})
-    change_reason = "approved" if approve else f"rejected: {reason}"
+    change_reason = change_reason_for("approved" if approve else "rejected", reason)
     decided = 0
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
         locked = (
@@ -166,6 +165,7 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     pair.source = QAPair.Source.OPERATOR
     qa_pair_refuse_duplicate(pair)
     assess_pair(pair)
+    record_change(pair, user=acting_user, action="created")
     pair.save()
     index_pair(pair)
     return pair
@@ -186,11 +186,13 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
     if pair.compute_content_hash() != pair.content_hash:
         qa_pair_refuse_duplicate(pair)
+    reopen_reason = ""
     if text_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
-        pair.reopen(by=acting_user, at=timezone.now(), reason="content edited after approval")
+        reopen_reason = "content edited after approval"
+        pair.reopen(by=acting_user, at=timezone.now(), reason=reopen_reason)
     if text_changed:
         assess_pair(pair)
-    pair._history_user = acting_user
+    record_change(pair, user=acting_user, action="edited", reason=reopen_reason)
     pair.save()
     if text_changed:
         index_pair(pair, previous=stored)

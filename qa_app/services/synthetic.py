@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from synthgov.bulk import insert_rows
 from synthgov.errors import InvalidInput, TransitionRefused
+from synthgov.history import record_change
 from synthgov.text_limits import refuse_text_problems
 
 from ..assessment import LLM_JUDGE_SCORE, NearDuplicateIndex, assess_pair, index_pair, near_duplicate_flag, score
@@ -213,8 +214,7 @@ def synthetic_pair_promote(
     )
     index = NearDuplicateIndex(tenant_id=tenant_id, job_id=preview_job_id)
     assess_pair(pair, index=index)
-    pair._history_user = acting_user
-    pair._change_reason = reason
+    record_change(pair, user=acting_user, action="promoted", reason=reason)
     pair.save()
     index_pair(pair, index=index)
     return pair

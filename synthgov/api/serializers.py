@@ -40,6 +40,14 @@ def model_clean(instance) -> None:
         raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
 
 
+class ReasonSerializer(serializers.Serializer):
+    """The body of an action where a person may say why (archive, cancel, resume): kept in the history."""
+
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why; kept in the object's history."
+    )
+
+
 class Username(serializers.SlugRelatedField):
     """A user shown by username (read-only): who authored, decided or triggered; null when nobody (yet)."""
 

@@ -5,8 +5,9 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from synthgov.api.history import HistoryMixin
 from synthgov.api.permissions import ViewThenServices
-from synthgov.api.serializers import errors
+from synthgov.api.serializers import ReasonSerializer, errors
 from synthgov.errors import InvalidInput
 
 from .. import selectors, services
@@ -62,7 +63,7 @@ class PromptTemplateViewSet(viewsets.ModelViewSet):
         responses={200: TemplateVersionSerializer, **errors(400, 403, 404, 409)},
     ),
 )
-class TemplateVersionViewSet(viewsets.ModelViewSet):
+class TemplateVersionViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = TemplateVersion.objects.select_related("template", "author", "published_by")
     serializer_class = TemplateVersionSerializer
     permission_classes = [ViewThenServices]
@@ -94,11 +95,17 @@ class TemplateVersionViewSet(viewsets.ModelViewSet):
         return Response(TemplateVersionSerializer(version).data)
 
     @extend_schema(
-        summary="Archive a version", request=None, responses={200: TemplateVersionSerializer, **errors(403, 404, 409)}
+        summary="Archive a version",
+        request=ReasonSerializer,
+        responses={200: TemplateVersionSerializer, **errors(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def archive(self, request, pk=None):
-        version = services.template_version_archive(version=self.get_object(), acting_user=request.user)
+        options = ReasonSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        version = services.template_version_archive(
+            version=self.get_object(), acting_user=request.user, **options.validated_data
+        )
         return Response(TemplateVersionSerializer(version).data)
 
     @extend_schema(

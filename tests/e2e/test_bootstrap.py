@@ -120,7 +120,7 @@ def test_bootstrap_creates_one_demo_user_per_role_sharing_one_kept_password_and_
     assert f"password '{password}'" in second
     for username in ("demo-author", "demo-approver", "demo-operator", "demo-reviewer", "demo-curator"):
         assert username in first
-    assert "python manage.py grant_role USERNAME 'Reviewers'" in first
+    assert ".venv/bin/python manage.py grant_role USERNAME 'Reviewers'" in first
     check = (
         "from django.contrib.auth import authenticate; "
         f"users = [authenticate(username=name, password={password!r}) for name in "

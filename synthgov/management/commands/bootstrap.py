@@ -37,7 +37,7 @@ class Command(BaseCommand):
             self._load_demo()
         self.stdout.write(self.style.SUCCESS(f"Admin account: username '{ADMIN_USERNAME}', password '{password}'"))
         self.stdout.write(
-            "Give a colleague a role: python manage.py grant_role USERNAME 'Reviewers' "
+            "Give a colleague a role: .venv/bin/python manage.py grant_role USERNAME 'Reviewers' "
             "(roles: Template authors, Approvers, Operators, Reviewers, Curators, API clients), "
             "or in the admin: Users › the user › Groups."
         )

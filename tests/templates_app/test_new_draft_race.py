@@ -19,4 +19,5 @@ def test_concurrent_new_drafts_of_one_template_get_distinct_numbers(approved_ver
     )
 
     assert all(isinstance(result, TemplateVersion) for result in results), results
-    assert sorted(result.version for result in results) == [2, 3, 4, 5]
+    latest = approved_version.version
+    assert sorted(result.version for result in results) == [latest + 1, latest + 2, latest + 3, latest + 4]

@@ -87,14 +87,18 @@ def _validated(request: JobRequest) -> JobRequest:
     template = version.template
     maximum = settings.SYNTHGOV_MAX_RECORD_COUNT
     if isinstance(request.record_count, bool) or not isinstance(request.record_count, int):
-        raise InvalidInput(f"Record count must be a whole number; got {request.record_count!r}.", field="record_count")
+        raise InvalidInput(
+            f"Record count (record_count) must be a whole number; got {request.record_count!r}.", field="record_count"
+        )
     if not 1 <= request.record_count <= maximum:
         raise InvalidInput(
-            f"Record count must be between 1 and {maximum:,}; got {request.record_count}.", field="record_count"
+            f"Record count (record_count) must be between 1 and {maximum:,}; got {request.record_count}.",
+            field="record_count",
         )
     if request.target_surface not in TargetSurface.values:
         raise InvalidInput(
-            f"Target surface must be one of {', '.join(TargetSurface.values)}; got {request.target_surface!r}.",
+            f"Target surface (target_surface) must be one of {', '.join(TargetSurface.values)}; "
+            f"got {request.target_surface!r}.",
             field="target_surface",
         )
     if request.generator not in GENERATORS:
@@ -102,27 +106,29 @@ def _validated(request: JobRequest) -> JobRequest:
             f"Unknown generator {request.generator!r}; available: {', '.join(sorted(GENERATORS))}.", field="generator"
         )
     if request.generator_config is not None and not isinstance(request.generator_config, dict):
-        raise InvalidInput("Generator config must be an object.", field="generator_config")
+        raise InvalidInput("Generator config (generator_config) must be an object.", field="generator_config")
     if problems := GENERATORS[request.generator].config_problems(request.generator_config or {}, version):
-        raise InvalidInput(f"Generator config: {'; '.join(problems)}.", field="generator_config")
+        raise InvalidInput(f"Generator config (generator_config): {'; '.join(problems)}.", field="generator_config")
     if not request.tenant_id.strip() or len(request.tenant_id) > 100:
-        raise InvalidInput("Tenant id is required (at most 100 characters).", field="tenant_id")
+        raise InvalidInput("Tenant id (tenant_id) is required (at most 100 characters).", field="tenant_id")
     if len(request.idempotency_key) > 200:
-        raise InvalidInput("Idempotency key may have at most 200 characters.", field="idempotency_key")
+        raise InvalidInput(
+            "Idempotency key (idempotency_key) may have at most 200 characters.", field="idempotency_key"
+        )
     if (
         isinstance(request.seed, bool)
         or not isinstance(request.seed, int)
         or not SEED_RANGE[0] <= request.seed <= SEED_RANGE[1]
     ):
-        raise InvalidInput(f"Seed must be a 64-bit whole number; got {request.seed!r}.", field="seed")
+        raise InvalidInput(f"Seed (seed) must be a 64-bit whole number; got {request.seed!r}.", field="seed")
     if not langcodes.tag_is_valid(request.locale):
         raise InvalidInput(
-            f"Locale must be a BCP 47 language tag such as 'en', 'de-CH' or 'pt-BR'; got {request.locale!r}.",
+            f"Locale (locale) must be a BCP 47 language tag such as 'en', 'de-CH' or 'pt-BR'; got {request.locale!r}.",
             field="locale",
         )
     if request.chapter_key and request.chapter_key != template.chapter.key:
         raise InvalidInput(
-            f"Chapter key {request.chapter_key!r} does not match template '{template.key}', "
+            f"Chapter key (chapter_key) {request.chapter_key!r} does not match template '{template.key}', "
             f"which is in chapter '{template.chapter.key}'.",
             field="chapter_key",
         )
@@ -135,7 +141,8 @@ def _validated(request: JobRequest) -> JobRequest:
         )
         if request.subchapter_key not in allowed:
             raise InvalidInput(
-                f"Subchapter key {request.subchapter_key!r} is not a subchapter of template '{template.key}'; "
+                f"Subchapter key (subchapter_key) {request.subchapter_key!r} is not a subchapter of "
+                f"template '{template.key}'; "
                 f"choose one of: {', '.join(allowed) or '(none)'}.",
                 field="subchapter_key",
             )

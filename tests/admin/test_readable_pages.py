@@ -114,5 +114,5 @@ def test_a_refused_trigger_field_shows_beside_the_field_with_its_human_name(clie
     )
 
     form = response.context["form"]
-    assert form.errors["record_count"][0].startswith("Record count must be between 1 and")
+    assert form.errors["record_count"][0].startswith("Record count (record_count) must be between 1 and")
     assert form["tenant_id"].value() == "acme"

@@ -103,7 +103,7 @@ def test_the_services_contract_checks_reach_the_client_naming_the_field(api, ope
     assert response.status_code == 400
     body = response.json()
     assert body["chapter_key"] == [body["detail"]]
-    assert "Chapter key 'geography' does not match" in body["detail"]
+    assert "Chapter key (chapter_key) 'geography' does not match" in body["detail"]
 
 
 def test_a_production_job_on_a_draft_answers_409(api, operator, contract, author):

@@ -95,7 +95,7 @@ def test_cancel_of_a_cancelled_job_is_refused(pending_job, operator, make_user):
 def test_cancel_refuses_a_user_without_the_cancel_permission(pending_job, request, user_fixture):
     user = request.getfixturevalue(user_fixture)
 
-    with pytest.raises(PermissionRefused, match="cancel generation job"):
+    with pytest.raises(PermissionRefused, match=r"jobs_app\.cancel_generationjob"):
         job_cancel(job=pending_job, acting_user=user)
 
     pending_job.refresh_from_db()

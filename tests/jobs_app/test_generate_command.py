@@ -43,7 +43,7 @@ def test_generate_refuses_a_template_without_a_current_version(draft_version, op
 
 
 def test_generate_reports_a_refused_request_in_one_line(approved_version, operator):
-    with pytest.raises(CommandError, match=r"^Locale must be a BCP 47 language tag"):
+    with pytest.raises(CommandError, match=r"^Locale \(locale\) must be a BCP 47 language tag"):
         generate(approved_version.template.key, records=10, user=operator.username, locale="klingon")
 
     assert not GenerationJob.objects.exists()

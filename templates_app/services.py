@@ -11,6 +11,7 @@ from synthgov.errors import (
     permission_missing_message,
     require_permission,
 )
+from synthgov.fsm import copy_stored_values
 from synthgov.history import clean_reason, record_change
 
 from .checks import compile_problems, draft_problems, rendering_problems, structure_problems
@@ -39,7 +40,7 @@ def _lock_versions(version: TemplateVersion) -> list[TemplateVersion]:
     stored = next((candidate for candidate in locked if candidate.pk == version.pk), None)
     if stored is not None and stored.status != version.status:
         # Someone else published or archived it while this request waited for the lock.
-        version.refresh_from_db(fields=["status"])
+        copy_stored_values(version, stored, fields=("status",))
     return locked
 
 

@@ -1,6 +1,7 @@
 """Run a function in several threads at once, each with its own database connection."""
 
 import threading
+import traceback
 
 from django.db import connection
 
@@ -26,3 +27,16 @@ def run_concurrently(*calls, timeout: float = 120) -> list:
     for thread in threads:
         thread.join(timeout)
     return results
+
+
+def outcome_names(results) -> list[str]:
+    """The sorted type names of what each call returned or raised."""
+    return sorted(type(result).__name__ for result in results)
+
+
+def unexpected_errors(results) -> str:
+    """The full tracebacks of what the calls raised, for an assertion message: a race that fails
+    once in a hundred runs must say where."""
+    return "\n".join(
+        "".join(traceback.format_exception(result)) for result in results if isinstance(result, BaseException)
+    )

@@ -15,6 +15,7 @@ from synthgov.errors import (
 )
 
 # MAX_REASON_CHARS stays importable from here, where it was first defined.
+from synthgov.fsm import reload_locked
 from synthgov.history import MAX_REASON_CHARS as MAX_REASON_CHARS
 from synthgov.history import change_reason as change_reason_for
 from synthgov.history import clean_reason, record_bulk_change, record_change
@@ -76,7 +77,7 @@ def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
 def _lock(pair: QAPair) -> None:
     """Read the pair again under a row lock held until the transaction ends: of two concurrent
     decisions on one pair, the second waits and then sees the first (and is refused)."""
-    pair.refresh_from_db(from_queryset=QAPair.objects.select_for_update())
+    reload_locked(pair)
 
 
 def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:

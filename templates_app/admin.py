@@ -2,10 +2,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from qa_app.selectors import qa_pair_count
 from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
     ObjectActionsMixin,
     ReadableJSONMixin,
     render_action_form,
@@ -83,7 +83,7 @@ class TemplateVersionInline(admin.TabularInline):
 
 
 @admin.register(PromptTemplate)
-class PromptTemplateAdmin(SimpleHistoryAdmin):
+class PromptTemplateAdmin(GovernedHistoryAdmin):
     list_display = ["key", "name", "chapter", "subchapter"]
     list_filter = ["chapter"]
     search_fields = ["key", "name"]
@@ -123,7 +123,7 @@ class PublishForm(forms.Form):
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     form = TemplateVersionForm
     list_display = ["template", "version", "status", "is_current", "author", "published_by", "published_at"]
     list_filter = ["status", "is_current", "template__chapter"]

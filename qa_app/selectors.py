@@ -11,6 +11,12 @@ def qa_pair_count(*, chapter=None, subchapter=None) -> int:
     return pairs.count()
 
 
+def qa_pair_ids_unknown(ids: list[int]) -> list[int]:
+    """The ids, sorted, that name no QA pair."""
+    known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return sorted(set(ids) - known)
+
+
 def qa_pair_duplicate_of(*, tenant_id: str, content_hash: str, exclude_pk: int | None = None) -> QAPair | None:
     """The tenant's pair with the same normalised content, if any."""
     return (

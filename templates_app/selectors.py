@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from synthgov.errors import InvalidInput
 
-from .models import CONTENT_FIELDS, TemplateVersion
+from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from .rendering import CompiledVersion, TemplateRenderError
 from .sampling import Coverage, SamplingContext, SamplingError, SpecError, VariableSampler, coverage
 from .sampling.context import DEFAULT_LOCALE
@@ -94,6 +94,34 @@ def _diffable(field: str, value) -> str:
     if field in JSON_DIFF_FIELDS:
         return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
     return value or ""
+
+
+class TemplateVersionMissing(InvalidInput):
+    """A template key (and revision) that names no version: no such template (field `template`),
+    or the template has no such version, or no current one when no revision is named (field
+    `template_revision`). Edges may add where to look, from `key`, `revision` and `template_exists`."""
+
+    def __init__(self, *, key: str, revision: int | None, template_exists: bool):
+        self.key, self.revision, self.template_exists = key, revision, template_exists
+        if not template_exists:
+            message, field = f"No template has the key {key!r}.", "template"
+        elif revision is None:
+            message, field = f"Template {key!r} has no current approved version.", "template_revision"
+        else:
+            message, field = f"Template {key!r} has no version {revision}.", "template_revision"
+        super().__init__(message, field=field)
+
+
+def template_version_by_key(*, key: str, revision: int | None = None, queryset=None) -> TemplateVersion:
+    """Version `revision` of the template with this key, or its current version when no revision
+    is named; raises TemplateVersionMissing. `queryset` may add select_related and the like."""
+    versions = (TemplateVersion.objects.all() if queryset is None else queryset).filter(template__key=key)
+    version = (versions.current() if revision is None else versions.filter(version=revision)).first()
+    if version is None:
+        raise TemplateVersionMissing(
+            key=key, revision=revision, template_exists=PromptTemplate.objects.filter(key=key).exists()
+        )
+    return version
 
 
 def previous_version(version) -> TemplateVersion | None:

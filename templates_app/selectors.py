@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from synthgov.errors import InvalidInput
 
+from .checks import problem_field
 from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from .rendering import CompiledVersion, TemplateRenderError
 from .sampling import Coverage, SamplingContext, SamplingError, SpecError, VariableSampler, coverage
@@ -41,7 +42,7 @@ def version_preview(*, version, seed: int, count: int, locale: str = DEFAULT_LOC
     Each item: record_index, variables (those sampled, also when sampling failed part way), rendered (field ->
     text, None when the record failed) and error (None or what failed, naming the field and line). A version
     that cannot render at all (a template that does not compile, an invalid variables spec) raises InvalidInput
-    naming the field, as no record could show anything else.
+    naming the field, as no record could show anything else; so does a preview where no record renders.
     """
     if not 1 <= count <= PREVIEW_MAX_RECORDS:
         raise InvalidInput(PREVIEW_COUNT_OUT_OF_RANGE, field="count")
@@ -53,7 +54,12 @@ def version_preview(*, version, seed: int, count: int, locale: str = DEFAULT_LOC
         sampler = VariableSampler(version.variables, SamplingContext.for_version(version, locale=locale))
     except SpecError as exc:
         raise InvalidInput("variables: " + "; ".join(exc.problems), field="variables") from exc
-    return [_preview_record(compiled, sampler, seed, record_index) for record_index in range(count)]
+    records = [_preview_record(compiled, sampler, seed, record_index) for record_index in range(count)]
+    if all(record["error"] for record in records):
+        # Nothing rendered (an undefined variable, say): refused as a save would be, naming field and line.
+        first = records[0]["error"]
+        raise InvalidInput(f"No record renders: {first}", field=problem_field(first))
+    return records
 
 
 def _preview_record(compiled: CompiledVersion, sampler: VariableSampler, seed: int, record_index: int) -> dict:

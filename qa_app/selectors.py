@@ -1,3 +1,5 @@
+from django.db.models import QuerySet
+
 from .models import QAPair
 
 
@@ -9,6 +11,16 @@ def qa_pair_count(*, chapter=None, subchapter=None) -> int:
     if subchapter is not None:
         pairs = pairs.filter(template_version__template__subchapter=subchapter)
     return pairs.count()
+
+
+def pairs_of_job(*, job_id: int) -> QuerySet:
+    """The pairs a generation job made (for its counts, coverage and usage sums)."""
+    return QAPair.objects.filter(job_id=job_id)
+
+
+def qa_pairs_with_ids(ids: list[int]) -> QuerySet:
+    """The pairs with these ids, only their ids loaded (for services that take pairs by id)."""
+    return QAPair.objects.filter(pk__in=ids).only("pk")
 
 
 def qa_pair_ids_unknown(ids: list[int]) -> list[int]:

@@ -89,6 +89,12 @@ class PromptTemplateAdmin(GovernedHistoryAdmin):
     search_fields = ["key", "name"]
     inlines = [TemplateVersionInline]
 
+    def save_model(self, request, obj, form, change):
+        services.prompt_template_save(template=obj, acting_user=request.user)
+
+    def delete_model(self, request, obj):
+        services.prompt_template_delete(template=obj, acting_user=request.user)
+
 
 class TemplateVersionForm(forms.ModelForm):
     class Meta:

@@ -47,6 +47,19 @@ class PromptTemplateViewSet(viewsets.ModelViewSet):
     serializer_class = PromptTemplateSerializer
     filterset_class = PromptTemplateFilter
 
+    def perform_create(self, serializer):
+        template = PromptTemplate(**serializer.validated_data)
+        serializer.instance = services.prompt_template_save(template=template, acting_user=self.request.user)
+
+    def perform_update(self, serializer):
+        template = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(template, name, value)
+        services.prompt_template_save(template=template, acting_user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.prompt_template_delete(template=instance, acting_user=self.request.user)
+
 
 @extend_schema_view(
     create=extend_schema(

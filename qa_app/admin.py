@@ -3,7 +3,8 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -18,7 +19,7 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
 
-from . import services
+from . import selectors, services
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair
 
@@ -60,6 +61,9 @@ class SameDirectionTieBreakChangeList(ChangeList):
     """
 
     def get_ordering(self, request, queryset):
+        if "search_rank" in queryset.query.annotations and ORDER_VAR not in self.params:
+            # A search without a chosen sort column lists the best matches first.
+            return ["-search_rank", "-pk"]
         ordering = super().get_ordering(request, queryset)
         if len(ordering) > 1 and ordering[-1] in ("pk", "-pk") and isinstance(ordering[0], str):
             ordering[-1] = "-pk" if ordering[0].startswith("-") else "pk"
@@ -84,7 +88,10 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     # Choice fields only: a filter on a free-text column (locale, tenant) lists its values with
     # SELECT DISTINCT over the whole table on every page load.
     list_filter = ["review_status", "source"]
-    search_fields = ["question"]
+    # Full-text search over question, answer and context (qa_app.selectors.qa_pairs_matching), see
+    # get_search_results; Django's icontains over the columns would read every row.
+    search_fields = ["question", "answer", "context"]
+    search_help_text = 'Words in question, answer or context; "a phrase", or, -word to exclude.'
     # Counting every row again for "N total" costs a full scan at scale.
     show_full_result_count = False
     list_per_page = 50
@@ -127,6 +134,17 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
             if request.user.has_perm(permission):
                 actions[action.__name__] = (action, action.__name__, action.short_description)
         return actions
+
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search instead of Django's LIKE per column; ranked unless a column sort was chosen."""
+        if not search_term.strip():
+            return queryset, False
+        try:
+            matched = selectors.qa_pairs_matching(queryset, search_term, ranked=ORDER_VAR not in request.GET)
+        except DomainError as exc:
+            # The changelist shows this as its "invalid lookup" error, with nothing listed.
+            raise IncorrectLookupParameters(exc.message) from exc
+        return matched, False
 
     def get_changelist(self, request, **kwargs):
         return SameDirectionTieBreakChangeList

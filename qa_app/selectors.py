@@ -1,4 +1,23 @@
+from django.db.models import QuerySet
+
+from . import search
 from .models import QAPair
+
+
+def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = True) -> QuerySet:
+    """The pairs of `queryset` whose question, answer or context match `text`, in web-search syntax:
+    words (all must occur, stemmed: "running" finds "run"), "quoted phrases", `or`, `-excluded`.
+
+    PostgreSQL answers from the GIN-indexed `search_vector` column (websearch_to_tsquery), SQLite
+    from its FTS5 table (qa_app/search.py); callers never see which. With `ranked` the result is
+    annotated with `search_rank` (higher is better) and ordered by it, newest first among equals;
+    without, the queryset keeps its own order (the API pages by id). An empty `text` changes
+    nothing. Raises InvalidInput (field `search`) for a text over `MAX_SEARCH_CHARS` or with a NUL.
+    """
+    text = search.clean_search(text)
+    if not text:
+        return queryset
+    return search.matching(queryset, text, ranked=ranked)
 
 
 def qa_pair_count(*, chapter=None, subchapter=None) -> int:

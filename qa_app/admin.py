@@ -20,6 +20,7 @@ from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
 
 from . import selectors, services
+from .admin_filters import QUEUE_LIST_FILTERS
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair
 
@@ -85,9 +86,10 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
         "quality_score",
         "created_at",
     ]
-    # Choice fields only: a filter on a free-text column (locale, tenant) lists its values with
-    # SELECT DISTINCT over the whole table on every page load.
-    list_filter = ["review_status", "source"]
+    # The queue's filters (qa_app/admin_filters.py, applying qa_app.filters.QAPairFilter). A choice
+    # list on a free-text column (locale, tenant) would run SELECT DISTINCT over the whole table on
+    # every page load: those are input boxes.
+    list_filter = ["review_status", "source", "is_preview", *QUEUE_LIST_FILTERS]
     # Full-text search over question, answer and context (qa_app.selectors.qa_pairs_matching), see
     # get_search_results; Django's icontains over the columns would read every row.
     search_fields = ["question", "answer", "context"]
@@ -142,7 +144,8 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
         try:
             matched = selectors.qa_pairs_matching(queryset, search_term, ranked=ORDER_VAR not in request.GET)
         except DomainError as exc:
-            # The changelist shows this as its "invalid lookup" error, with nothing listed.
+            # Shown above the list, which the admin then shows unfiltered.
+            self.message_user(request, exc.message, messages.ERROR)
             raise IncorrectLookupParameters(exc.message) from exc
         return matched, False
 

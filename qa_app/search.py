@@ -34,6 +34,8 @@ SEARCH_CONFIG = "english"
 # words costs the GIN index one lookup per word.
 MAX_SEARCH_CHARS = 500
 SEARCH_FIELD = "search"
+# PostgreSQL: a search matching fewer pairs is answered by their ids and ranked; more, unranked.
+SEARCH_PROBE_LIMIT = 10_000
 SEARCH_TOO_LONG = "search has {length:,} characters; at most {limit:,} are allowed."
 SEARCH_HAS_NUL = "search contains a NUL character (\\u0000). Remove it."
 
@@ -76,10 +78,23 @@ def clean_search(text: str | None) -> str:
 
 def matching(queryset: QuerySet, text: str, *, ranked: bool) -> QuerySet:
     """`queryset` narrowed to pairs matching `text` (already cleaned, non-empty); with `ranked`,
-    annotated with `search_rank` (higher is better) and ordered by it, then newest first."""
+    annotated with `search_rank` (higher is better) and ordered by it, then newest first — on
+    PostgreSQL only when fewer than SEARCH_PROBE_LIMIT pairs match (see below). On PostgreSQL
+    this runs one query at once (the probe)."""
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        queryset = queryset.filter(search_vector=query)
+        # PostgreSQL cannot tell a rare word from a common one (a word outside its statistics is
+        # estimated at 0.5 % of the rows), so with ORDER BY id LIMIT it walks the id index testing
+        # every row: 9 s for a word one pair in a million holds. So first ask the GIN index which
+        # pairs match, up to SEARCH_PROBE_LIMIT ids (one query; a common word's probe is a short
+        # scan that stops at the limit). Fewer: those ids are the result, looked up by primary
+        # key (ms) and ranked. As many: the word is common, the plain condition finds a page fast
+        # in any index order, and ranking every match would cost seconds, so it is not ranked.
+        probe = queryset.model._base_manager.filter(search_vector=query).order_by().values_list("pk", flat=True)
+        matched = list(probe[:SEARCH_PROBE_LIMIT])
+        if len(matched) >= SEARCH_PROBE_LIMIT:
+            return queryset.filter(search_vector=query)
+        queryset = queryset.filter(pk__in=matched)
         if ranked:
             queryset = queryset.annotate(search_rank=SearchRank(F("search_vector"), query))
     else:
@@ -90,7 +105,7 @@ def matching(queryset: QuerySet, text: str, *, ranked: bool) -> QuerySet:
         if positive is None:
             excluded = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
             return queryset.exclude(pk__in=RawSQL(excluded, [negative]))
-        match = positive if negative is None else f"({positive}) NOT ({negative})"
+        match = positive
         found = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         queryset = queryset.filter(pk__in=RawSQL(found, [match]))
         if ranked:
@@ -118,35 +133,42 @@ def _phrase(text: str) -> str | None:
 
 
 def fts5_query(text: str) -> tuple[str | None, str | None]:
-    """Web-search syntax (as PostgreSQL's websearch_to_tsquery reads it) as FTS5 MATCH expressions:
-    (what must match, what must not). Every word is quoted, so nothing a user types is FTS5 syntax.
+    """Web-search syntax, read as PostgreSQL's websearch_to_tsquery reads it, as FTS5 MATCH
+    expressions: (what must match, what must not match when nothing else is asked for). Every
+    word is quoted, so nothing a user types is FTS5 syntax.
 
-    Words and phrases are all required; `or` between two joins them (binding tighter than the
-    implicit and, as in websearch_to_tsquery); `-word` or `-"a phrase"` excludes.
+    Words and phrases are all required; `or` separates alternatives, each a group of required
+    words (`sad cat or fat rat` is (sad and cat) or (fat and rat)); `-word` or `-"a phrase"`
+    excludes within its group. A group of only excluded words beside others is dropped (FTS5
+    has no "everything but"); on its own it is the second element.
     """
-    groups: list[list[str]] = []  # each an OR of phrases; the groups are ANDed
-    excluded: list[str] = []
-    join_next = False
+    groups: list[tuple[list[str], list[str]]] = [([], [])]  # (required, excluded) per alternative
     for match in _TOKEN.finditer(text):
         quoted, word = match.group(1), match.group(2)
         if word is not None and word.lower() == "or":
-            join_next = bool(groups)
+            if groups[-1] != ([], []):
+                groups.append(([], []))
             continue
         negate = False
         if word is not None and word.startswith("-") and len(word) > 1:
             negate, word = True, word[1:]
         phrase = _phrase(quoted if quoted is not None else word)
-        if phrase is None:
+        if phrase is not None:
+            groups[-1][1 if negate else 0].append(phrase)
+    alternatives = []
+    for required, excluded in groups:
+        if not required:
             continue
-        if negate:
-            excluded.append(phrase)
-        elif join_next:
-            groups[-1].append(phrase)
-        else:
-            groups.append([phrase])
-        join_next = False
-    positive = " AND ".join(group[0] if len(group) == 1 else f"({' OR '.join(group)})" for group in groups)
-    return positive or None, " OR ".join(excluded) or None
+        expression = " AND ".join(required)
+        if excluded:
+            expression = f"({expression}) NOT ({' OR '.join(excluded)})"
+        elif len(required) > 1 and len(groups) > 1:
+            expression = f"({expression})"
+        alternatives.append(expression)
+    if alternatives:
+        return " OR ".join(alternatives), None
+    excluded = [phrase for _, group_excluded in groups for phrase in group_excluded]
+    return None, " OR ".join(excluded) or None
 
 
 def install_sqlite_fts(schema_editor) -> None:

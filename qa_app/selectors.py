@@ -12,9 +12,12 @@ def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = Tr
 
     PostgreSQL answers from the GIN-indexed `search_vector` column (websearch_to_tsquery), SQLite
     from its FTS5 table (qa_app/search.py); callers never see which. With `ranked` the result is
-    annotated with `search_rank` (higher is better) and ordered by it, newest first among equals;
-    without, the queryset keeps its own order (the API pages by id). An empty `text` changes
-    nothing. Raises InvalidInput (field `search`) for a text over `MAX_SEARCH_CHARS` or with a NUL.
+    annotated with `search_rank` (higher is better) and ordered by it, newest first among equals
+    (on PostgreSQL only when fewer than `search.SEARCH_PROBE_LIMIT` pairs match: ranking a common
+    word's hundreds of thousands of matches would take seconds, so those keep the queryset's
+    order); without, the queryset keeps its own order (the API pages by id). On PostgreSQL one
+    query runs at once (which pairs match; see `search.matching`). An empty `text` changes nothing.
+    Raises InvalidInput (field `search`) for a text over `MAX_SEARCH_CHARS` or with a NUL.
     """
     text = search.clean_search(text)
     if not text:

@@ -113,12 +113,13 @@ def test_the_search_and_filter_parameters_are_in_the_openapi_schema(client, db):
     } <= parameters
 
 
-def test_a_search_with_filters_costs_one_query(api, reviewer, django_assert_num_queries):
+def test_a_search_with_filters_costs_two_queries_at_most(api, reviewer, django_assert_max_num_queries):
+    """One for the page; on PostgreSQL one more asks the GIN index which pairs match (search.matching)."""
     client = api(reviewer)
     client.get(PAIRS)
     QAPairFactory.create_batch(3, answer="Glaciers.", quality_score=0.5, review_status=QAPair.ReviewStatus.PENDING)
 
-    with django_assert_num_queries(1):
+    with django_assert_max_num_queries(2):
         response = client.get(PAIRS, {"search": "glaciers", "flagged": "false", "quality_score_max": "1"})
 
     assert len(ids(response)) == 3

@@ -53,7 +53,7 @@ def test_search_with_or_finds_either_word(pairs):
 
 
 def test_search_excludes_pairs_with_a_minus_word(pairs):
-    assert found("what -arithmetic") == [pairs["context"].pk]
+    assert found("expedition or glaciers -penguins") == [pairs["context"].pk]
 
 
 def test_search_with_only_excluded_words_lists_the_pairs_without_them(pairs):
@@ -152,10 +152,18 @@ def test_search_refuses_a_nul_character(db):
 
 
 def test_web_search_syntax_becomes_a_quoted_fts5_expression():
-    assert fts5_query('bird or fish "blue whale" -shark AND') == (
-        '("bird" OR "fish") AND "blue whale" AND "AND"',
-        '"shark"',
+    assert fts5_query('bird or fish "blue whale" -shark or') == (
+        '"bird" OR ("fish" AND "blue whale") NOT ("shark")',
+        None,
     )
+
+
+def test_only_excluded_words_become_the_fts5_exclusion():
+    assert fts5_query("-shark -eel") == (None, '"shark" OR "eel"')
+
+
+def test_search_with_or_between_word_groups_needs_a_whole_group(pairs):
+    assert found("penguins expedition or fish notes") == [pairs["context"].pk]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps its FTS5 table in sync by triggers")
@@ -174,3 +182,22 @@ def test_the_search_vector_has_a_gin_index(db):
         (definition,) = cursor.fetchone()
 
     assert "USING gin (search_vector)" in definition
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the probe guards PostgreSQL's plan choice")
+def test_a_word_more_pairs_hold_than_the_probe_limit_is_found_unranked(pairs, monkeypatch):
+    monkeypatch.setattr("qa_app.search.SEARCH_PROBE_LIMIT", 2)
+    QAPairFactory(question="Glaciers calve.", answer="Yes.")
+
+    matched = qa_pairs_matching(QAPair.objects.order_by("pk"), "glaciers")
+
+    assert "search_rank" not in matched.query.annotations
+    assert len(matched) == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the probe guards PostgreSQL's plan choice")
+def test_a_rare_word_is_looked_up_by_the_ids_the_probe_found(pairs, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        matched = qa_pairs_matching(QAPair.objects.all(), "glaciers", ranked=False)
+
+    assert '"qa_app_qapair"."id" IN' in str(matched.query)

@@ -2,6 +2,7 @@
 qa_app.selectors.qa_pairs_filtered, which the API, the admin and the review queue share."""
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from jobs_app.judge import JUDGE_FAILED
@@ -184,3 +185,15 @@ def test_parameters_that_are_no_filter_are_ignored(db):
     pair = QAPairFactory()
 
     assert filtered({"o": "-quality_score", "page_size": "10"}) == [pair.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes the JSON filters")
+def test_the_judge_score_filter_can_use_its_index(db):
+    queryset, _ = qa_pairs_filtered(QAPair.objects.order_by("pk"), {"judge_score_min": "0.5"})
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "qa_pair_judge_score" in plan

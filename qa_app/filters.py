@@ -67,6 +67,8 @@ class QAPairFilter(django_filters.FilterSet):
     )
     subchapter = django_filters.ModelChoiceFilter(
         queryset=Subchapter.objects.select_related("chapter"),
+        # The method decides; the field name tells the OpenAPI schema the id's type.
+        field_name="template_version__template__subchapter",
         method="filter_subchapter",
         label="Subchapter (id): the job's subchapter, else the template's",
     )

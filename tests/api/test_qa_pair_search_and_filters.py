@@ -1,6 +1,7 @@
 """qa-pairs list: the `search` parameter and the queue's filters (qa_app.filters, shared with the admin)."""
 
 import pytest
+from django.core.management import call_command
 
 from qa_app.models import QAPair
 from tests.factories import QAPairFactory
@@ -123,3 +124,7 @@ def test_a_search_with_filters_costs_two_queries_at_most(api, reviewer, django_a
         response = client.get(PAIRS, {"search": "glaciers", "flagged": "false", "quality_score_max": "1"})
 
     assert len(ids(response)) == 3
+
+
+def test_the_schema_with_the_queue_filters_generates_without_warnings(db, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))

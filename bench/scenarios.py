@@ -5,6 +5,7 @@ Every scenario cleans up what it wrote, so the fixture can be reused by the next
 
 import base64
 import io
+import random
 import resource
 import shutil
 import statistics
@@ -24,6 +25,7 @@ from collections_app.services import collection_release
 from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import QAPair
+from qa_app.selectors import qa_pairs_matching
 from qa_app.services import qa_pairs_review
 from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
@@ -316,7 +318,7 @@ def api(n: int, repeat: int) -> list[Result]:
     middle = ids[total // 2]
     # DRF's cursor is the base64 of "p=<last id seen>", so a page half-way through costs what page 1 costs.
     cursor = base64.b64encode(urlencode({"p": middle}).encode()).decode()
-    list_columns = ", ".join(f.column for f in QAPair._meta.concrete_fields)
+    list_columns = ", ".join(f.column for f in QAPair._meta.concrete_fields if not f.generated)
     pages = {
         "qa-pairs list page 1": (
             "/api/v1/qa-pairs/",
@@ -415,6 +417,68 @@ def review(n: int, repeat: int) -> list[Result]:
     ]
 
 
+SEARCH_REQUESTS = 40
+
+
+def _rare_words(total: int, count: int, seed: int) -> list[str]:
+    """Words that occur in one pair each: the fixture's questions start with "Q<number>:"."""
+    rng = random.Random(seed)
+    return [f"Q{rng.randrange(total)}" for _ in range(count)]
+
+
+def search(n: int, repeat: int) -> list[Result]:
+    """Full-text search for a rare word (one pair holds it): through the selector (ranked, first 50
+    rows loaded), the admin changelist's search box, and the API's `search` parameter; beside
+    PostgreSQL's own time for the same GIN-indexed query."""
+    client = Client()
+    client.force_login(bench_user())
+    token, _ = Token.objects.get_or_create(user=bench_user())
+    api_client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    total = QAPair.objects.count()
+    requests = max(SEARCH_REQUESTS, repeat)
+
+    def selector(word):
+        started = time.perf_counter()
+        found = list(qa_pairs_matching(QAPair.objects.all(), word)[:50])
+        elapsed = (time.perf_counter() - started) * 1000
+        if len(found) != 1:
+            raise RuntimeError(f"search for {word!r} found {len(found)} pairs, expected 1")
+        return elapsed
+
+    reference_sql = (
+        "SELECT id, question, ts_rank(search_vector, q) AS rank FROM qa_app_qapair,"
+        " websearch_to_tsquery('english', %s) AS q WHERE search_vector @@ q ORDER BY rank DESC, id DESC LIMIT 50"
+    )
+    measures = {
+        "selector": lambda word: selector(word),
+        "admin changelist": lambda word: _timed_get(client, f"/admin/qa_app/qapair/?{urlencode({'q': word})}"),
+        "API qa-pairs": lambda word: _timed_get(api_client, f"/api/v1/qa-pairs/?{urlencode({'search': word})}"),
+    }
+    results = []
+    for seed, (name, measure) in enumerate(measures.items()):
+        for word in _rare_words(total, 3, seed=1000 + seed):
+            measure(word)  # warm-up
+        latencies = [measure(word) for word in _rare_words(total, requests, seed=seed)]
+        references = [_timed_sql(reference_sql, [word]) for word in _rare_words(total, requests, seed=seed)]
+        for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+            gated = label == "p50"
+            results.append(
+                Result(
+                    scenario="search",
+                    n=total,
+                    metric=f"rare word, {name} {label}",
+                    unit="ms",
+                    value=percentile(latencies, fraction),
+                    reference="raw SQL GIN query ms",
+                    reference_value=percentile(references, fraction),
+                    target="< 200 ms" if gated else "",
+                    target_value=200 if gated else None,
+                    target_kind="at_most" if gated else "",
+                )
+            )
+    return results
+
+
 SCENARIOS = {
     "generation": generation,
     "generation_sharded": generation_sharded,
@@ -422,4 +486,5 @@ SCENARIOS = {
     "admin": admin,
     "api": api,
     "review": review,
+    "search": search,
 }

@@ -3,7 +3,8 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -18,7 +19,8 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
 
-from . import services
+from . import selectors, services
+from .admin_filters import QUEUE_LIST_FILTERS
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair
 
@@ -60,6 +62,9 @@ class SameDirectionTieBreakChangeList(ChangeList):
     """
 
     def get_ordering(self, request, queryset):
+        if "search_rank" in queryset.query.annotations and ORDER_VAR not in self.params:
+            # A search without a chosen sort column lists the best matches first.
+            return ["-search_rank", "-pk"]
         ordering = super().get_ordering(request, queryset)
         if len(ordering) > 1 and ordering[-1] in ("pk", "-pk") and isinstance(ordering[0], str):
             ordering[-1] = "-pk" if ordering[0].startswith("-") else "pk"
@@ -81,10 +86,14 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
         "quality_score",
         "created_at",
     ]
-    # Choice fields only: a filter on a free-text column (locale, tenant) lists its values with
-    # SELECT DISTINCT over the whole table on every page load.
-    list_filter = ["review_status", "source"]
-    search_fields = ["question"]
+    # The queue's filters (qa_app/admin_filters.py, applying qa_app.filters.QAPairFilter). A choice
+    # list on a free-text column (locale, tenant) would run SELECT DISTINCT over the whole table on
+    # every page load: those are input boxes.
+    list_filter = ["review_status", "source", "is_preview", *QUEUE_LIST_FILTERS]
+    # Full-text search over question, answer and context (qa_app.selectors.qa_pairs_matching), see
+    # get_search_results; Django's icontains over the columns would read every row.
+    search_fields = ["question", "answer", "context"]
+    search_help_text = 'Words in question, answer or context; "a phrase", or, -word to exclude.'
     # Counting every row again for "N total" costs a full scan at scale.
     show_full_result_count = False
     list_per_page = 50
@@ -127,6 +136,18 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
             if request.user.has_perm(permission):
                 actions[action.__name__] = (action, action.__name__, action.short_description)
         return actions
+
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search instead of Django's LIKE per column; ranked unless a column sort was chosen."""
+        if not search_term.strip():
+            return queryset, False
+        try:
+            matched = selectors.qa_pairs_matching(queryset, search_term, ranked=ORDER_VAR not in request.GET)
+        except DomainError as exc:
+            # Shown above the list, which the admin then shows unfiltered.
+            self.message_user(request, exc.message, messages.ERROR)
+            raise IncorrectLookupParameters(exc.message) from exc
+        return matched, False
 
     def get_changelist(self, request, **kwargs):
         return SameDirectionTieBreakChangeList

@@ -2,10 +2,13 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
+
+from .search import search_document
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -14,6 +17,12 @@ def normalised_content_hash(question: str, answer: str, context: str) -> str:
     """Hash that ignores case and whitespace differences, for exact-duplicate detection."""
     parts = (_WHITESPACE.sub(" ", part).strip().casefold() for part in (question, answer, context))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class QAPairManager(models.Manager):
+    def get_queryset(self):
+        # The search vector is for the database's WHERE only: never loaded with a pair.
+        return super().get_queryset().defer("search_vector")
 
 
 class QAPair(FSMModelMixin, models.Model):
@@ -64,7 +73,14 @@ class QAPair(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # Full-text search (qa_app/search.py): computed by PostgreSQL from the three texts on every
+    # write that changes them, GIN-indexed (migration 0005); NULL on SQLite, which uses FTS5.
+    search_vector = models.GeneratedField(
+        expression=search_document(), output_field=SearchVectorField(null=True), db_persist=True
+    )
+
+    objects = QAPairManager()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["-id"]

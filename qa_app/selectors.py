@@ -1,6 +1,28 @@
 from django.db.models import QuerySet
+from django.http import QueryDict
 
+from . import search
+from .filters import QAPairFilter
 from .models import QAPair
+
+
+def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = True) -> QuerySet:
+    """The pairs of `queryset` whose question, answer or context match `text`, in web-search syntax:
+    words (all must occur, stemmed: "running" finds "run"), "quoted phrases", `or`, `-excluded`.
+
+    PostgreSQL answers from the GIN-indexed `search_vector` column (websearch_to_tsquery), SQLite
+    from its FTS5 table (qa_app/search.py); callers never see which. With `ranked` the result is
+    annotated with `search_rank` (higher is better) and ordered by it, newest first among equals
+    (on PostgreSQL only when fewer than `search.SEARCH_PROBE_LIMIT` pairs match: ranking a common
+    word's hundreds of thousands of matches would take seconds, so those keep the queryset's
+    order); without, the queryset keeps its own order (the API pages by id). On PostgreSQL one
+    query runs at once (which pairs match; see `search.matching`). An empty `text` changes nothing.
+    Raises InvalidInput (field `search`) for a text over `MAX_SEARCH_CHARS` or with a NUL.
+    """
+    text = search.clean_search(text)
+    if not text:
+        return queryset
+    return search.matching(queryset, text, ranked=ranked)
 
 
 def qa_pair_count(*, chapter=None, subchapter=None) -> int:
@@ -60,3 +82,27 @@ def job_record_indexes_with_pairs(*, job_id: int, start: int, stop: int) -> set[
     """Record indexes in [start, stop) of a job that have a pair."""
     pairs = QAPair.objects.filter(job_id=job_id, record_index__gte=start, record_index__lt=stop)
     return set(pairs.values_list("record_index", flat=True))
+
+
+def qa_pairs_filtered(queryset: QuerySet, params) -> tuple[QuerySet, dict[str, list[str]]]:
+    """Apply the queue's filters (qa_app.filters.QAPairFilter, the same the API and the admin use)
+    named in `params` — a request's GET (a QueryDict) or a plain dict — to `queryset`.
+
+    Parameters: `search` (full-text, web-search syntax), `review_status`, `source`, `tenant_id`,
+    `locale`, `job`, `template_version`, `chapter`, `subchapter`, `template` (ids), `is_preview`,
+    `quality_score_min`/`_max`, `judge_score_min`/`_max` (the LLM judge's score, 0..1), `flag`
+    (a code from qa_app.assessment.FLAG_CODES, repeatable: every one given must be present),
+    `has_near_duplicate`, `flagged` (true/false). Other parameters (ordering, paging) are ignored.
+
+    Returns (the filtered queryset, {}) or, when a value is malformed or names no object,
+    (`queryset.none()`, {parameter: [messages]}) so the caller can show what to correct. The
+    queryset keeps its ordering; rank search results with `qa_pairs_matching` if wanted.
+    """
+    if not isinstance(params, QueryDict):
+        plain, params = params, QueryDict(mutable=True)
+        for name, value in plain.items():
+            params.setlist(name, [str(each) for each in value] if isinstance(value, list | tuple) else [str(value)])
+    filterset = QAPairFilter(params, queryset=queryset)
+    if not filterset.is_valid():
+        return queryset.none(), {field: list(messages) for field, messages in filterset.errors.items()}
+    return filterset.qs, {}

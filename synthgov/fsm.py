@@ -17,6 +17,11 @@ def copy_stored_values(instance: models.Model, stored: models.Model, *, fields: 
     for field in type(instance)._meta.concrete_fields:
         if fields and field.name not in fields:
             continue
+        if field.attname not in stored.__dict__:
+            # Deferred by the manager (QAPair.search_vector): not read, so not copied; a value
+            # the instance held is dropped, so reading it loads the stored one.
+            instance.__dict__.pop(field.attname, None)
+            continue
         value = stored.__dict__[field.attname]
         if field.is_relation and field.is_cached(instance) and instance.__dict__.get(field.attname) != value:
             field.delete_cached_value(instance)

@@ -1,17 +1,4 @@
-import django_filters
+# The one definition of the pair filters lives in qa_app.filters (shared with the admin and the queue).
+from ..filters import QAPairFilter
 
-from ..models import QAPair
-
-
-class QAPairFilter(django_filters.FilterSet):
-    quality_score_min = django_filters.NumberFilter(field_name="quality_score", lookup_expr="gte")
-    quality_score_max = django_filters.NumberFilter(field_name="quality_score", lookup_expr="lte")
-    flagged = django_filters.BooleanFilter(method="filter_flagged", label="Has PII or quality flags")
-
-    class Meta:
-        model = QAPair
-        fields = ["review_status", "source", "tenant_id", "locale", "job", "template_version", "is_preview"]
-
-    def filter_flagged(self, queryset, name, value):
-        unflagged = {"flags": []}
-        return queryset.exclude(**unflagged) if value else queryset.filter(**unflagged)
+__all__ = ["QAPairFilter"]

@@ -20,8 +20,20 @@ RECORD_FIELDS = ("question", "answer", "context")
 # Flags and scores the assessment computes; any other (an LLM judge's) stay as they were.
 NEAR_DUPLICATE = "near_duplicate"
 ASSESSED_FLAG_CODES = ("locale_mismatch", NEAR_DUPLICATE)
+# Every flag code a pair can carry, with what it means: the queue's flag filters offer these.
+# "judge_failed" is raised by jobs_app's LLM judge (jobs_app.judge.JUDGE_FAILED; a test keeps them equal).
+FLAG_CODES = {
+    "pii_email": "PII: e-mail address",
+    "pii_phone": "PII: phone number",
+    "pii_card": "PII: payment card",
+    "pii_iban": "PII: IBAN",
+    "locale_mismatch": "Locale mismatch",
+    NEAR_DUPLICATE: "Near-duplicate",
+    "judge_failed": "LLM judge failed",
+}
 
 __all__ = [
+    "FLAG_CODES",
     "LLM_JUDGE_SCORE",
     "Assessment",
     "NearDuplicateIndex",

@@ -52,11 +52,11 @@ class QAPair(FSMModelMixin, models.Model):
     # Decisions that must agree before the pair is decided: set when the pair is created, from its
     # job's or template's setting (jobs_app passes it in; qa_app never reads those apps' tables).
     decisions_needed = models.PositiveSmallIntegerField(
-        choices=DecisionsNeeded.choices, default=DecisionsNeeded.ONE, editable=False
+        choices=DecisionsNeeded.choices, default=DecisionsNeeded.ONE, db_default=1, editable=False
     )
     # Counts review rounds: a reopen or an edit of the text starts a new one, and only the
     # current round's ReviewDecision rows decide the pair.
-    review_round = models.PositiveIntegerField(default=1, editable=False)
+    review_round = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     # Four eyes on content: who wrote the text (operator pairs, promoted artifacts) and who last edited it.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False

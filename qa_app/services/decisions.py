@@ -13,11 +13,13 @@ Four eyes on content: nobody decides a pair they wrote (`created_by`) or last ed
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
+from synthgov.history import pk_filter
 
 from ..models import QAPair, RejectReason, ReviewDecision
 
@@ -204,14 +206,46 @@ def insert_bulk_decisions(
     quote = connection.ops.quote_name
     columns = ["pair_id", "reviewer_id", "decision", "reason", "reject_reason_id", "round", "is_adjudication"]
     columns.append("decided_at")
-    placeholders = ", ".join(["%s"] * len(pks))
+    where, pk_params = pk_filter(quote("id"), pks)
     sql = (
         f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
         f"SELECT {quote('id')}, %s, %s, %s, %s, {quote('review_round')}, %s, %s "
-        f"FROM {quote(QAPair._meta.db_table)} WHERE {quote('id')} IN ({placeholders})"
+        f"FROM {quote(QAPair._meta.db_table)} WHERE {where}"
     )
     decision = _decision_value(approve=approve, edited=False)
-    params = [reviewer.pk, decision, reason, reject_reason.pk if reject_reason else None, False, at, *pks]
+    params = [reviewer.pk, decision, reason, reject_reason.pk if reject_reason else None, False, at, *pk_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+LOCKED_COLUMNS = ("id", "review_status", "decisions_needed", "review_round", "created_by_id", "edited_by_id")
+
+
+def lock_pairs(pks: list[int]) -> list[tuple]:
+    """(id, review_status, decisions_needed, review_round, created_by_id, edited_by_id) of the pairs,
+    read under SELECT ... FOR UPDATE in id order (so two bulk reviews never deadlock)."""
+    quote = connection.ops.quote_name
+    where, params = pk_filter(quote("id"), pks)
+    columns = ", ".join(quote(column) for column in LOCKED_COLUMNS)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {quote(QAPair._meta.db_table)} WHERE {where} ORDER BY {quote('id')}{lock}", params
+        )
+        return cursor.fetchall()
+
+
+def update_pairs(pks: list[int], **values) -> None:
+    """One UPDATE of the given columns (database column names) on the pairs."""
+    if not pks:
+        return
+    quote = connection.ops.quote_name
+    where, params = pk_filter(quote("id"), pks)
+    assignments = ", ".join(f"{quote(column)} = %s" for column in values)
+    adapted = [
+        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+        for value in values.values()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(QAPair._meta.db_table)} SET {assignments} WHERE {where}", [*adapted, *params])

@@ -50,6 +50,13 @@ class JobTriggerForm(forms.Form):
     tenant_id = forms.CharField(initial="default", max_length=100)
     target_surface = forms.ChoiceField(choices=TargetSurface.choices, initial=TargetSurface.TRAINING)
     production = forms.BooleanField(required=False, initial=True)
+    decisions_needed = forms.TypedChoiceField(
+        choices=[("", "The template's setting"), (1, "1 (one reviewer decides)"), (2, "2 (two blind reviewers)")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Review decisions that must agree on each pair of the job.",
+    )
     idempotency_key = forms.CharField(
         required=False, max_length=200, help_text="Optional: the same key and request return the same job."
     )

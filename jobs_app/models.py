@@ -43,6 +43,7 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
         "generator_config",
         "production",
         "idempotency_key",
+        "decisions_needed",
     )
 
     # Request
@@ -58,6 +59,13 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
     generator_config = models.JSONField(default=dict, blank=True)
     production = models.BooleanField(default=True)
     idempotency_key = models.CharField(max_length=200, blank=True)
+    decisions_needed = models.PositiveSmallIntegerField(
+        choices=[(1, "1 (one reviewer decides)"), (2, "2 (two reviewers, blind, must agree)")],
+        null=True,
+        blank=True,
+        help_text="Review decisions that must agree before one of the job's pairs is decided; "
+        "empty: the template's setting.",
+    )
     request_fingerprint = models.CharField(max_length=64, editable=False)
 
     # Result
@@ -92,6 +100,10 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
                 name="job_idempotency_key_unique_per_tenant",
             ),
             models.CheckConstraint(condition=Q(record_count__gte=1), name="job_record_count_positive"),
+            models.CheckConstraint(
+                condition=Q(decisions_needed__isnull=True) | Q(decisions_needed__in=[1, 2]),
+                name="job_decisions_needed_1_or_2",
+            ),
         ]
         permissions = [
             ("trigger_generationjob", "Can trigger a generation job"),
@@ -101,6 +113,11 @@ class GenerationJob(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.status})"
+
+    @property
+    def effective_decisions_needed(self) -> int:
+        """The job's own setting, else its template's: what each of its pairs is created with."""
+        return self.decisions_needed or self.template_version.template.decisions_needed
 
     @property
     def progress_percent(self) -> int:

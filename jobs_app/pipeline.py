@@ -86,6 +86,7 @@ class BatchProcessor:
             tenant_id=job.tenant_id,
             locale=job.locale,
             is_preview=not job.production,
+            decisions_needed=job.effective_decisions_needed,
         )
         self.sampler = VariableSampler(
             self.version.variables,

@@ -5,7 +5,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from synthgov.admin_tools import (
@@ -13,6 +16,7 @@ from synthgov.admin_tools import (
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadableJSONMixin,
+    ReadOnlyAdmin,
     render_action_form,
     selected_action_submitted,
 )
@@ -21,8 +25,11 @@ from synthgov.text_limits import text_problems
 
 from . import selectors, services
 from .admin_filters import QUEUE_LIST_FILTERS
+from .agreement import agreement_figures
 from .assessment import LLM_JUDGE_SCORE
-from .models import QAPair
+from .models import QAPair, QAPairAwaitingAdjudication, RejectReason, ReviewDecision
+from .selectors import decisions_visible_to
+from .services.decisions import own_content_refusal
 
 
 class QAPairForm(forms.ModelForm):
@@ -51,7 +58,80 @@ class QAPairForm(forms.ModelForm):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the author; required.")
+    """A reason from the admin-managed list, or typed, or both (the list's label, then the text)."""
+
+    reason_choice = forms.ModelChoiceField(
+        queryset=RejectReason.objects.filter(active=True),
+        required=False,
+        label="Reason",
+        empty_label="— type it below —",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Details",
+        help_text="Shown to the author; required unless a reason is chosen above.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("reason_choice") and not (cleaned.get("reason") or "").strip():
+            raise forms.ValidationError(services.REJECTION_NEEDS_REASON)
+        return cleaned
+
+    @property
+    def service_kwargs(self) -> dict:
+        choice = self.cleaned_data.get("reason_choice")
+        return {"reason": self.cleaned_data.get("reason") or "", "reason_code": choice.code if choice else ""}
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="What the next reviewer should look at; required."
+    )
+
+
+def decision_table(decisions, hidden: int = 0) -> str:
+    """A pair's review decisions as a small table (who, what, why, when), with the hidden ones counted."""
+    if not decisions and not hidden:
+        return "—"
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                decision.round,
+                decision.reviewer.get_username(),
+                decision.get_decision_display() + (" (adjudication)" if decision.is_adjudication else ""),
+                decision.reason or "—",
+                _edit_summary(decision),
+                decision.decided_at.strftime("%Y-%m-%d %H:%M"),
+            )
+            for decision in decisions
+        ),
+    )
+    note = (
+        format_html(
+            "<p>{} decision(s) of other reviewers in this open round are hidden until it is over (blind review).</p>",
+            hidden,
+        )
+        if hidden
+        else ""
+    )
+    return format_html(
+        '<table class="synthgov-decisions"><thead><tr><th>round</th><th>reviewer</th><th>decision</th>'
+        "<th>reason</th><th>edit</th><th>when</th></tr></thead><tbody>{}</tbody></table>{}",
+        rows,
+        note,
+    )
+
+
+def _edit_summary(decision) -> str:
+    if not decision.edited:
+        return "—"
+    before = decision.original or {}
+    changed = [field for field, text in decision.edited.items() if before.get(field) != text]
+    return "changed " + ", ".join(changed) if changed else "no change"
 
 
 class SameDirectionTieBreakChangeList(ChangeList):
@@ -108,6 +188,11 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
         "reviewed_by",
         "reviewed_at",
         "review_reason",
+        "decisions_needed",
+        "review_round",
+        "decision_list",
+        "created_by",
+        "edited_by",
         "content_hash",
         "quality_score",
         "score_components",
@@ -175,6 +260,20 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
             judgement.get("rationale", ""),
         )
 
+    @admin.display(description="decisions")
+    def decision_list(self, pair):
+        viewer = getattr(pair, "_viewing_user", None)
+        if viewer is None:
+            return "—"
+        return decision_table(*decisions_visible_to(pair, viewer))
+
+    def get_object(self, request, object_id, from_field=None):
+        pair = super().get_object(request, object_id, from_field)
+        if pair is not None:
+            # The decisions field shows what the viewing user may see (blind review).
+            pair._viewing_user = request.user
+        return pair
+
     @admin.display(description="flags")
     def flag_list(self, pair):
         if not pair.flags:
@@ -209,8 +308,18 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
         )
 
     def object_action_allowed(self, request, obj, name):
+        if not request.user.has_perm(services.REVIEW_PERMISSION):
+            return False
         pending = obj.review_status == QAPair.ReviewStatus.PENDING
-        return request.user.has_perm(services.REVIEW_PERMISSION) and (pending if name != "reopen" else not pending)
+        if name == "reopen":
+            return not pending
+        return pending and own_content_refusal(pair=obj, user=request.user) is None
+
+    def object_action_refusal(self, request, obj, name):
+        refusal = own_content_refusal(pair=obj, user=request.user)
+        if name != "reopen" and refusal:
+            return refusal
+        return super().object_action_refusal(request, obj, name)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -220,20 +329,52 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
 
     def approve(self, request, pair):
         services.qa_pair_approve(pair=pair, acting_user=request.user)
-        self.message_user(request, f"Approved #{pair.pk}.", messages.SUCCESS)
+        self.message_user(request, _decided_message(pair, "Approved"), messages.SUCCESS)
 
     def reopen(self, request, pair):
-        services.qa_pair_reopen(pair=pair, acting_user=request.user, reason="reopened in the admin")
-        self.message_user(request, f"Reopened #{pair.pk} for review.", messages.SUCCESS)
+        form = ReopenForm(request.POST if selected_action_submitted(request) else None)
+        if form.is_valid() and self.call_into_form(
+            form, services.qa_pair_reopen, pair=pair, acting_user=request.user, reason=form.cleaned_data["reason"]
+        ):
+            self.message_user(request, f"Reopened #{pair.pk} for review.", messages.SUCCESS)
+            return None
+        return render_action_form(self, request, title=f"Reopen QA pair #{pair.pk}", form=form, submit="Reopen")
 
     def reject(self, request, pair):
         form = RejectForm(request.POST if selected_action_submitted(request) else None)
         if form.is_valid() and self.call_into_form(
-            form, services.qa_pair_reject, pair=pair, acting_user=request.user, reason=form.cleaned_data["reason"]
+            form, services.qa_pair_reject, pair=pair, acting_user=request.user, **form.service_kwargs
         ):
-            self.message_user(request, f"Rejected #{pair.pk}.", messages.SUCCESS)
+            self.message_user(request, _decided_message(pair, "Rejected"), messages.SUCCESS)
             return None
         return render_action_form(self, request, title=f"Reject QA pair #{pair.pk}", form=form, submit="Reject")
+
+    def get_urls(self):
+        return [
+            path(
+                "agreement/",
+                self.admin_site.admin_view(self.agreement_view),
+                name="qa_app_qapair_agreement",
+            ),
+            *super().get_urls(),
+        ]
+
+    def agreement_view(self, request):
+        """Reviewer agreement (percent, Cohen's kappa) and the LLM judge's fit, for whoever may view pairs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        figures = agreement_figures()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review agreement",
+            "opts": self.opts,
+            "figures": figures,
+        }
+        return TemplateResponse(request, "admin/qa_app/agreement.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "agreement_url": reverse("admin:qa_app_qapair_agreement")}
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description="Approve selected pairs", permissions=["review"])
     def approve_selected(self, request, queryset):
@@ -254,7 +395,7 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
                 pairs=queryset,
                 approve=False,
                 acting_user=request.user,
-                reason=form.cleaned_data["reason"],
+                **form.service_kwargs,
             )
             if result:
                 self._report_review(request, result, "Rejected")
@@ -283,6 +424,153 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
 
     def _report_review(self, request, result, verb):
         message = f"{verb} {result.decided} pair(s)."
-        if result.skipped:
-            message += f" Skipped {result.skipped} that were no longer pending."
-        self.message_user(request, message, messages.SUCCESS if result.decided else messages.WARNING)
+        if result.recorded:
+            message += f" Recorded your decision on {result.recorded} pair(s) that need a second reviewer."
+        if result.escalated:
+            message += f" Sent {result.escalated} pair(s) to adjudication: the other reviewer decided otherwise."
+        if result.own_content:
+            message += f" Skipped {result.own_content} you wrote or edited (four-eyes rule on content)."
+        if others := result.skipped - result.own_content:
+            message += f" Skipped {others} that were no longer pending or that you already decided."
+        acted = result.decided or result.recorded or result.escalated
+        self.message_user(request, message, messages.SUCCESS if acted else messages.WARNING)
+
+
+def _decided_message(pair, verb: str) -> str:
+    """What a single decision did: decided the pair, recorded a first of two decisions, or escalated."""
+    if pair.review_status == QAPair.ReviewStatus.PENDING:
+        return f"Recorded your decision on #{pair.pk}; it needs a second reviewer's before it is decided."
+    if pair.review_status == QAPair.ReviewStatus.AWAITING_ADJUDICATION:
+        return f"Recorded your decision on #{pair.pk}; the reviewers disagree, so it goes to adjudication."
+    return f"{verb} #{pair.pk}."
+
+
+@admin.register(QAPairAwaitingAdjudication)
+class AdjudicationQueueAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    """Pairs whose two reviewers disagreed: both decisions and reasons side by side, and a final decision."""
+
+    list_display = ["id", "question_preview", "template_version", "first_decision", "second_decision"]
+    list_per_page = 50
+    object_actions = {"adjudicate_approve": "Approve (final)", "adjudicate_reject": "Reject (final)…"}
+    fields = ["question", "answer", "context", "template_version", "job", "decision_list", "flag_list"]
+    readonly_fields = fields
+    actions = None
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(review_status=QAPair.ReviewStatus.AWAITING_ADJUDICATION)
+            .select_related("template_version__template")
+            .prefetch_related("decisions__reviewer")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(services.ADJUDICATE_PERMISSION)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="question")
+    def question_preview(self, pair):
+        return pair.question[:100]
+
+    def _round(self, pair):
+        return [
+            decision
+            for decision in pair.decisions.all()
+            if decision.round == pair.review_round and not decision.is_adjudication
+        ]
+
+    def _decision_cell(self, pair, position: int) -> str:
+        decisions = sorted(self._round(pair), key=lambda decision: (decision.decided_at, decision.pk))
+        if len(decisions) <= position:
+            return "—"
+        decision = decisions[position]
+        return format_html(
+            "<strong>{}</strong> by {}<br>{}",
+            decision.get_decision_display(),
+            decision.reviewer.get_username(),
+            decision.reason or "—",
+        )
+
+    @admin.display(description="first decision")
+    def first_decision(self, pair):
+        return self._decision_cell(pair, 0)
+
+    @admin.display(description="second decision")
+    def second_decision(self, pair):
+        return self._decision_cell(pair, 1)
+
+    @admin.display(description="decisions")
+    def decision_list(self, pair):
+        return decision_table(sorted(pair.decisions.all(), key=lambda decision: (decision.decided_at, decision.pk)))
+
+    @admin.display(description="flags")
+    def flag_list(self, pair):
+        return QAPairAdmin.flag_list(self, pair)
+
+    def object_action_allowed(self, request, obj, name):
+        return (
+            request.user.has_perm(services.ADJUDICATE_PERMISSION)
+            and obj.review_status == QAPair.ReviewStatus.AWAITING_ADJUDICATION
+        )
+
+    def change_url(self, obj):
+        if obj.review_status != QAPair.ReviewStatus.AWAITING_ADJUDICATION:
+            return reverse("admin:qa_app_qapairawaitingadjudication_changelist")
+        return super().change_url(obj)
+
+    def adjudicate_approve(self, request, pair):
+        services.qa_pair_adjudicate(pair=pair, approve=True, acting_user=request.user)
+        self.message_user(request, f"Approved #{pair.pk} (adjudication, final).", messages.SUCCESS)
+
+    def adjudicate_reject(self, request, pair):
+        form = RejectForm(request.POST if selected_action_submitted(request) else None)
+        if form.is_valid() and QAPairAdmin.call_into_form(
+            form, services.qa_pair_adjudicate, pair=pair, approve=False, acting_user=request.user, **form.service_kwargs
+        ):
+            self.message_user(request, f"Rejected #{pair.pk} (adjudication, final).", messages.SUCCESS)
+            return None
+        return render_action_form(
+            self, request, title=f"Reject QA pair #{pair.pk} (adjudication)", form=form, submit="Reject"
+        )
+
+
+@admin.register(RejectReason)
+class RejectReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "active", "order"]
+    list_editable = ["active", "order"]
+    prepopulated_fields = {"code": ["label"]}
+    search_fields = ["label", "code"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    """Every individual decision, read-only; others' decisions of an open round stay hidden (blind)."""
+
+    list_display = ["id", "pair_link", "reviewer", "decision", "reason", "round", "is_adjudication", "decided_at"]
+    list_filter = ["decision", "is_adjudication"]
+    list_select_related = ["reviewer"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        hidden = Q(pair__review_status=QAPair.ReviewStatus.PENDING, round=F("pair__review_round")) & ~Q(
+            reviewer=request.user
+        )
+        return super().get_queryset(request).exclude(hidden)
+
+    @admin.display(description="pair")
+    def pair_link(self, decision):
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:qa_app_qapair_change", args=[decision.pair_id]), decision.pair_id
+        )

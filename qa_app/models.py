@@ -35,6 +35,12 @@ class QAPair(FSMModelMixin, models.Model):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        # Two reviewers disagreed; an adjudicator's decision is final.
+        AWAITING_ADJUDICATION = "awaiting_adjudication", "Awaiting adjudication"
+
+    class DecisionsNeeded(models.IntegerChoices):
+        ONE = 1, "1 (one reviewer decides)"
+        TWO = 2, "2 (two reviewers, blind, must agree)"
 
     question = models.TextField()
     answer = models.TextField()
@@ -52,6 +58,21 @@ class QAPair(FSMModelMixin, models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
+    # Decisions that must agree before the pair is decided: set when the pair is created, from its
+    # job's or template's setting (jobs_app passes it in; qa_app never reads those apps' tables).
+    decisions_needed = models.PositiveSmallIntegerField(
+        choices=DecisionsNeeded.choices, default=DecisionsNeeded.ONE, db_default=1, editable=False
+    )
+    # Counts review rounds: a reopen or an edit of the text starts a new one, and only the
+    # current round's ReviewDecision rows decide the pair.
+    review_round = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    # Four eyes on content: who wrote the text (operator pairs, promoted artifacts) and who last edited it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
 
     quality_score = models.FloatField(null=True, blank=True)
     scores = models.JSONField(default=dict, blank=True)
@@ -97,6 +118,7 @@ class QAPair(FSMModelMixin, models.Model):
                 condition=Q(job__isnull=False),
                 name="qa_pair_unique_record_per_job",
             ),
+            models.CheckConstraint(condition=Q(decisions_needed__in=[1, 2]), name="qa_pair_decisions_needed_1_or_2"),
         ]
         indexes = [
             models.Index(fields=["review_status", "id"], name="qa_pair_review_queue"),
@@ -105,7 +127,10 @@ class QAPair(FSMModelMixin, models.Model):
             # Every pair sorted by quality, unfiltered: without it a million rows are sorted per page.
             models.Index(fields=["quality_score", "id"], name="qa_pair_by_quality"),
         ]
-        permissions = [("review_qapair", "Can approve or reject a QA pair")]
+        permissions = [
+            ("review_qapair", "Can approve or reject a QA pair"),
+            ("adjudicate_qapair", "Can decide a QA pair on which two reviewers disagreed"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk}: {self.question[:60]}"
@@ -137,16 +162,127 @@ class QAPair(FSMModelMixin, models.Model):
 
     @transition(
         field=review_status,
-        source=[ReviewStatus.APPROVED, ReviewStatus.REJECTED],
+        source=ReviewStatus.PENDING,
+        target=ReviewStatus.AWAITING_ADJUDICATION,
+        permission="qa_app.review_qapair",
+    )
+    def escalate(self) -> None:
+        """The round's reviewers disagreed: the pair waits for an adjudicator (nothing is decided yet)."""
+
+    @transition(
+        field=review_status,
+        source=ReviewStatus.AWAITING_ADJUDICATION,
+        target=ReviewStatus.APPROVED,
+        permission="qa_app.adjudicate_qapair",
+    )
+    def adjudicate_approve(self, *, by, at, reason: str = "") -> None:
+        self._record_decision(by, at, reason)
+
+    @transition(
+        field=review_status,
+        source=ReviewStatus.AWAITING_ADJUDICATION,
+        target=ReviewStatus.REJECTED,
+        permission="qa_app.adjudicate_qapair",
+    )
+    def adjudicate_reject(self, *, by, at, reason: str) -> None:
+        self._record_decision(by, at, reason)
+
+    @transition(
+        field=review_status,
+        source=[ReviewStatus.APPROVED, ReviewStatus.REJECTED, ReviewStatus.AWAITING_ADJUDICATION],
         target=ReviewStatus.PENDING,
     )
     def reopen(self, *, by, at, reason: str) -> None:
+        """A new review round: the decisions of the earlier ones stay, but no longer count."""
         self._record_decision(by, at, reason)
+        self.review_round += 1
 
     def _record_decision(self, by, at, reason: str) -> None:
         self.reviewed_by = by
         self.reviewed_at = at
         self.review_reason = reason
+
+
+class AwaitingAdjudicationManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(review_status=QAPair.ReviewStatus.AWAITING_ADJUDICATION)
+
+
+class QAPairAwaitingAdjudication(QAPair):
+    """The adjudication queue in the admin: pairs on which two reviewers disagreed."""
+
+    objects = AwaitingAdjudicationManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "QA pair awaiting adjudication"
+        verbose_name_plural = "QA pairs awaiting adjudication"
+
+
+class RejectReason(models.Model):
+    """A reason offered when rejecting (admin form and API `reason_code`), managed in the admin."""
+
+    code = models.SlugField(unique=True, help_text="What API clients send as reason_code.")
+    label = models.CharField(max_length=200, help_text="What a reviewer picks, and what the decision records.")
+    active = models.BooleanField(default=True, help_text="Inactive reasons are no longer offered; decisions keep them.")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReviewDecision(models.Model):
+    """One reviewer's decision on one pair in one review round; written once, never changed.
+
+    A pair's review_status follows from these rows: one decision, or two of different reviewers
+    that agree (approve and approve-with-edits agree), or an adjudicator's after a disagreement.
+    """
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        APPROVE_WITH_EDITS = "approve_with_edits", "Approve with edits (partially accepted)"
+        REJECT = "reject", "Reject"
+
+    pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    reject_reason = models.ForeignKey(RejectReason, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    round = models.PositiveIntegerField(help_text="The pair's review round this decision belongs to.")
+    is_adjudication = models.BooleanField(default=False)
+    # Approve with edits: the text before and after the reviewer's edit ({question, answer, context}).
+    original = models.JSONField(null=True, blank=True)
+    edited = models.JSONField(null=True, blank=True)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pair", "decided_at", "id"]
+        constraints = [
+            # One decision per reviewer and round: a second one (a race, a resubmitted form) fails.
+            models.UniqueConstraint(
+                fields=["pair", "round", "reviewer"],
+                condition=Q(is_adjudication=False),
+                name="review_decision_one_per_reviewer_and_round",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["approve", "approve_with_edits", "reject"]),
+                name="review_decision_known_decision",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["pair", "round"], name="review_decision_by_pair"),
+            models.Index(fields=["decided_at", "reviewer"], name="review_decision_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} of pair {self.pair_id} by {self.reviewer_id}"
+
+    @property
+    def approves(self) -> bool:
+        return self.decision != self.Decision.REJECT
 
 
 class NearDuplicateBucket(models.Model):

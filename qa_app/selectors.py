@@ -1,9 +1,13 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 
 from . import search
 from .filters import QAPairFilter
-from .models import QAPair
+from .models import QAPair, ReviewDecision
 
 
 def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = True) -> QuerySet:
@@ -106,3 +110,69 @@ def qa_pairs_filtered(queryset: QuerySet, params) -> tuple[QuerySet, dict[str, l
     if not filterset.is_valid():
         return queryset.none(), {field: list(messages) for field, messages in filterset.errors.items()}
     return filterset.qs, {}
+
+
+def decisions_visible_to(pair: QAPair, user) -> tuple[list[ReviewDecision], int]:
+    """The pair's decisions that `user` may see, oldest first, and how many are hidden.
+
+    Blind review: while a pair is pending, the decisions of its current round are hidden from
+    everyone but their own reviewer, so nobody decides knowing how another reviewer did. Earlier
+    rounds, and every round once the pair is decided or awaits adjudication, are shown.
+    """
+    decisions = list(
+        ReviewDecision.objects.filter(pair=pair)
+        .select_related("reviewer", "reject_reason")
+        .order_by("decided_at", "pk")
+    )
+    if pair.review_status != QAPair.ReviewStatus.PENDING:
+        return decisions, 0
+    visible = [
+        decision for decision in decisions if decision.round != pair.review_round or decision.reviewer_id == user.pk
+    ]
+    return visible, len(decisions) - len(visible)
+
+
+@dataclass(frozen=True)
+class ReviewDashboard:
+    by_status: dict[str, int]
+    # (username, decisions, approvals, rejections) in the last `days` days, most decisions first.
+    per_reviewer: list[tuple[str, int, int, int]]
+    # (template version id, label, approved, rejected, approval %, mostly rejected) per version with decided pairs.
+    per_version: list[tuple[int, str, int, int, float, bool]]
+    days: int
+
+
+def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
+    """The admin index's review figures, three aggregate queries whatever the table size."""
+    by_status = dict(QAPair.objects.order_by().values_list("review_status").annotate(count=Count("pk")))
+    since = (now or timezone.now()) - timedelta(days=days)
+    per_reviewer = [
+        (row["reviewer__username"], row["total"], row["approvals"], row["rejections"])
+        for row in ReviewDecision.objects.filter(decided_at__gte=since)
+        .values("reviewer__username")
+        .annotate(
+            total=Count("pk"),
+            approvals=Count("pk", filter=~Q(decision=ReviewDecision.Decision.REJECT)),
+            rejections=Count("pk", filter=Q(decision=ReviewDecision.Decision.REJECT)),
+        )
+        .order_by("-total", "reviewer__username")
+    ]
+    per_version = []
+    rows = (
+        QAPair.objects.filter(
+            template_version__isnull=False,
+            review_status__in=[QAPair.ReviewStatus.APPROVED, QAPair.ReviewStatus.REJECTED],
+        )
+        .values("template_version_id", "template_version__template__key", "template_version__version")
+        .annotate(
+            approved=Count("pk", filter=Q(review_status=QAPair.ReviewStatus.APPROVED)),
+            rejected=Count("pk", filter=Q(review_status=QAPair.ReviewStatus.REJECTED)),
+        )
+        .order_by("template_version__template__key", "template_version__version")
+    )
+    for row in rows:
+        approved, rejected = row["approved"], row["rejected"]
+        rate = 100 * approved / (approved + rejected)
+        label = f"{row['template_version__template__key']} v{row['template_version__version']}"
+        per_version.append((row["template_version_id"], label, approved, rejected, round(rate, 1), rate < 50))
+    return ReviewDashboard(by_status=by_status, per_reviewer=per_reviewer, per_version=per_version, days=days)

@@ -48,6 +48,14 @@ def record_change(instance, *, user, action: str, reason: str = "") -> None:
     instance._change_reason = change_reason(action, reason)
 
 
+def pk_filter(column: str, pks: list) -> tuple[str, list]:
+    """`column` among `pks` as SQL and params: one array parameter on PostgreSQL (psycopg parses a
+    query with thousands of placeholders for longer than the database runs it), IN (...) elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(pks)]
+    return f"{column} IN ({', '.join(['%s'] * len(pks))})", list(pks)
+
+
 def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type: str = "~") -> int:
     """Write one history row per pk from the current table state; returns the rows written."""
     if not pks:
@@ -57,14 +65,14 @@ def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type:
     tracked = [field.attname for field in history_model.tracked_fields]
     history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
     source_columns = [quote(column) for column in tracked]
-    placeholders = ", ".join(["%s"] * len(pks))
+    where, pk_params = pk_filter(quote(model._meta.pk.column), pks)
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in history_columns)}) "
         f"SELECT {', '.join(source_columns)}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(model._meta.pk.column)} IN ({placeholders})"
+        f"WHERE {where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at, reason, history_type, user.pk if user else None, *pks])
+        cursor.execute(sql, [at, reason, history_type, user.pk if user else None, *pk_params])
         return cursor.rowcount
 
 

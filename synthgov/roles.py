@@ -37,10 +37,20 @@ ROLES = {
         "qa_app.view_qapair",
         "qa_app.change_qapair",
         "qa_app.review_qapair",
+        "qa_app.view_reviewdecision",
+        "qa_app.view_rejectreason",
         "jobs_app.view_generationjob",
         # To open a rejected artifact and promote it to a pending pair.
         "jobs_app.view_rejectedartifact",
         "jobs_app.view_duplicaterecord",
+    ],
+    # Decide the pairs on which two reviewers disagreed (the adjudication queue); see both decisions.
+    "Adjudicators": [
+        "qa_app.view_qapair",
+        "qa_app.view_reviewdecision",
+        "qa_app.view_rejectreason",
+        "qa_app.adjudicate_qapair",
+        "qa_app.view_qapairawaitingadjudication",
     ],
     "Curators": [
         "qa_app.view_qapair",

@@ -4,6 +4,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
@@ -69,12 +70,21 @@ class PromptTemplate(models.Model):
         Subchapter, on_delete=models.PROTECT, related_name="templates", null=True, blank=True
     )
     description = models.TextField(blank=True)
+    decisions_needed = models.PositiveSmallIntegerField(
+        choices=[(1, "1 (one reviewer decides)"), (2, "2 (two reviewers, blind, must agree)")],
+        default=1,
+        help_text="Review decisions that must agree before a generated pair of this template is decided; "
+        "a job may override it. Applies to pairs generated from now on.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decisions_needed__in=[1, 2]), name="template_decisions_needed_1_or_2")
+        ]
 
     def __str__(self) -> str:
         return self.key

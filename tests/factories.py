@@ -1,8 +1,9 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from collections_app.models import Collection
-from qa_app.models import QAPair
+from qa_app.models import QAPair, RejectReason, ReviewDecision
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 
 SUM_SCHEMA = {
@@ -82,6 +83,34 @@ class QAPairFactory(factory.django.DjangoModelFactory):
     context = ""
     tenant_id = "acme"
     source = QAPair.Source.OPERATOR
+
+
+class TwoReviewerPairFactory(QAPairFactory):
+    """A pending pair that needs two agreeing decisions (blind)."""
+
+    decisions_needed = 2
+
+
+class RejectReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RejectReason
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"reason-{n}")
+    label = factory.Sequence(lambda n: f"Reason {n}")
+
+
+class ReviewDecisionFactory(factory.django.DjangoModelFactory):
+    """A decision row as written by the services (for agreement figures without the whole flow)."""
+
+    class Meta:
+        model = ReviewDecision
+
+    pair = factory.SubFactory(TwoReviewerPairFactory)
+    reviewer = factory.SubFactory(UserFactory)
+    decision = ReviewDecision.Decision.APPROVE
+    round = 1
+    decided_at = factory.LazyFunction(timezone.now)
 
 
 class CollectionFactory(factory.django.DjangoModelFactory):

@@ -78,6 +78,13 @@ class JobCreateSerializer(serializers.Serializer):
     generator = serializers.CharField(max_length=50, default="template")
     generator_config = serializers.DictField(required=False, default=dict)
     production = serializers.BooleanField(default=True)
+    decisions_needed = serializers.ChoiceField(
+        choices=[1, 2],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Review decisions that must agree on each pair (2: two blind reviewers); default: the template's.",
+    )
     idempotency_key = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Or the Idempotency-Key header."
     )

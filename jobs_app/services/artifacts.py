@@ -47,6 +47,7 @@ def rejected_artifact_promote(*, artifact: RejectedArtifact, question: str, answ
             "promoted_from_artifact": artifact.pk,
         },
         acting_user=acting_user,
+        decisions_needed=job.effective_decisions_needed,
         reason=f"promoted from rejected artifact #{artifact.pk} (job {job.pk}, record {artifact.record_index})",
     )
     artifact.promoted_pair = pair

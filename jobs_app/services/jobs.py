@@ -56,6 +56,8 @@ class JobRequest:
     # Empty: the template's own. Given: must name the template's chapter / one of its subchapters.
     chapter_key: str = ""
     subchapter_key: str = ""
+    # Review decisions each pair needs (1 or 2); None: the template's setting.
+    decisions_needed: int | None = None
 
     def fingerprint(self) -> str:
         canonical = {
@@ -75,6 +77,8 @@ class JobRequest:
         template = self.template_version.template
         if self.subchapter_key and not template.subchapter_id:
             canonical["subchapter_key"] = self.subchapter_key
+        if self.decisions_needed is not None:
+            canonical["decisions_needed"] = self.decisions_needed
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
@@ -146,6 +150,11 @@ def _validated(request: JobRequest) -> JobRequest:
                 f"choose one of: {', '.join(allowed) or '(none)'}.",
                 field="subchapter_key",
             )
+    if request.decisions_needed is not None and request.decisions_needed not in (1, 2):
+        raise InvalidInput(
+            f"Decisions needed (decisions_needed) must be 1 or 2; got {request.decisions_needed!r}.",
+            field="decisions_needed",
+        )
     if version.status == TemplateVersion.Status.ARCHIVED:
         raise TransitionRefused(f"{version} is archived; jobs need an approved version (or a draft for a preview).")
     if request.production and version.status != TemplateVersion.Status.APPROVED:
@@ -215,6 +224,7 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
                 generator_config=request.generator_config or {},
                 production=request.production,
                 idempotency_key=request.idempotency_key,
+                decisions_needed=request.decisions_needed,
                 request_fingerprint=fingerprint,
                 lineage=_job_lineage(request),
                 created_by=acting_user,

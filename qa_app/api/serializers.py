@@ -2,12 +2,14 @@ from rest_framework import serializers
 
 from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
 
-from ..models import QAPair
+from ..models import QAPair, ReviewDecision
 from ..selectors import qa_pair_ids_unknown
-from ..services import REJECTION_NEEDS_REASON
+from ..services import REJECTION_NEEDS_REASON, REOPEN_NEEDS_REASON
 
 MAX_BULK_IDS = 10_000
 REASON_REQUIRED = {"required": REJECTION_NEEDS_REASON, "blank": REJECTION_NEEDS_REASON}
+REOPEN_REASON_REQUIRED = {"required": REOPEN_NEEDS_REASON, "blank": REOPEN_NEEDS_REASON}
+REASON_CODE_HELP = "The code of an active reject reason (managed in the admin); with or instead of `reason`."
 
 
 class QAPairSerializer(ModelSerializer):
@@ -30,6 +32,8 @@ class QAPairSerializer(ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_reason",
+            "decisions_needed",
+            "review_round",
             "quality_score",
             "scores",
             "flags",
@@ -46,6 +50,8 @@ class QAPairSerializer(ModelSerializer):
             "review_status",
             "review_reason",
             "reviewed_at",
+            "decisions_needed",
+            "review_round",
             "quality_score",
             "scores",
             "flags",
@@ -69,17 +75,105 @@ class ApproveSerializer(serializers.Serializer):
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(error_messages=REASON_REQUIRED, help_text="What the author should change.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What the author should change."
+    )
+    reason_code = serializers.SlugField(required=False, allow_blank=True, default="", help_text=REASON_CODE_HELP)
+
+    def validate(self, attrs):
+        if not attrs["reason"].strip() and not attrs["reason_code"]:
+            raise serializers.ValidationError({"reason": [REJECTION_NEEDS_REASON]})
+        return attrs
 
 
-class ReopenSerializer(ApproveSerializer):
-    pass
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        error_messages=REOPEN_REASON_REQUIRED, help_text="What the next reviewer should look at; required."
+    )
+
+
+class AdjudicateSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason_code = serializers.SlugField(required=False, allow_blank=True, default="", help_text=REASON_CODE_HELP)
+
+    def validate(self, attrs):
+        if attrs["decision"] == "reject" and not attrs["reason"].strip() and not attrs["reason_code"]:
+            raise serializers.ValidationError({"reason": [REJECTION_NEEDS_REASON]})
+        return attrs
+
+
+class ReviewDecisionSerializer(ModelSerializer):
+    reviewer = Username()
+    reason_code = serializers.SlugRelatedField(source="reject_reason", slug_field="code", read_only=True)
+
+    class Meta:
+        model = ReviewDecision
+        fields = [
+            "id",
+            "reviewer",
+            "decision",
+            "reason",
+            "reason_code",
+            "round",
+            "is_adjudication",
+            "original",
+            "edited",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class PairDecisionsSerializer(serializers.Serializer):
+    decisions = ReviewDecisionSerializer(many=True, help_text="Oldest first; never changed once written.")
+    hidden = serializers.IntegerField(
+        help_text="Decisions of the open round by other reviewers, hidden until the round is over (blind review)."
+    )
+
+
+class AgreementFiguresSerializer(serializers.Serializer):
+    pairs = serializers.IntegerField(help_text="Pairs decided by two reviewers in one round.")
+    agreed = serializers.IntegerField()
+    percent_agreement = serializers.FloatField(allow_null=True)
+    kappa = serializers.FloatField(allow_null=True, help_text="Cohen's kappa; null when undefined.")
+
+
+class VersionAgreementSerializer(AgreementFiguresSerializer):
+    template_version = serializers.IntegerField(allow_null=True)
+
+
+class ReviewerPairAgreementSerializer(AgreementFiguresSerializer):
+    reviewers = serializers.ListField(child=serializers.CharField(), help_text="The two usernames.")
+
+
+class JudgeFitSerializer(serializers.Serializer):
+    pairs = serializers.IntegerField(help_text="Decided pairs with a judge score.")
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    auc = serializers.FloatField(allow_null=True, help_text="ROC AUC of the score as a predictor of approval.")
+    best_threshold = serializers.FloatField(
+        allow_null=True, help_text="Approve when score ≥ this agrees most with the humans (null: approve none)."
+    )
+    agreement_at_best_threshold = serializers.FloatField(allow_null=True, help_text="Percent of pairs.")
+
+
+class VersionJudgeFitSerializer(JudgeFitSerializer):
+    template_version = serializers.IntegerField(allow_null=True)
+
+
+class AgreementSerializer(serializers.Serializer):
+    overall = AgreementFiguresSerializer()
+    by_template_version = VersionAgreementSerializer(many=True)
+    by_reviewer_pair = ReviewerPairAgreementSerializer(many=True)
+    judge = JudgeFitSerializer()
+    judge_by_template_version = VersionJudgeFitSerializer(many=True)
 
 
 class BulkReviewSerializer(serializers.Serializer):
     ids = serializers.ListField(child=ObjectId(), min_length=1, max_length=MAX_BULK_IDS)
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason_code = serializers.SlugField(required=False, allow_blank=True, default="", help_text=REASON_CODE_HELP)
 
     def validate_ids(self, ids: list[int]) -> list[int]:
         refuse_unknown_ids(qa_pair_ids_unknown(ids), what="QA pairs", consequence="nothing was decided")
@@ -87,5 +181,10 @@ class BulkReviewSerializer(serializers.Serializer):
 
 
 class BulkReviewResultSerializer(serializers.Serializer):
-    decided = serializers.IntegerField()
-    skipped = serializers.IntegerField(help_text="Pairs that were no longer pending.")
+    decided = serializers.IntegerField(help_text="Pairs this review approved or rejected.")
+    skipped = serializers.IntegerField(
+        help_text="Pairs not decided: no longer pending, already decided by you in this round, or your own text."
+    )
+    recorded = serializers.IntegerField(help_text="Decisions recorded on pairs that wait for a second reviewer.")
+    escalated = serializers.IntegerField(help_text="Pairs whose second decision disagreed: awaiting adjudication.")
+    own_content = serializers.IntegerField(help_text="Of the skipped: pairs you wrote or edited (four eyes).")

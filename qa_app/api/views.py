@@ -9,12 +9,17 @@ from synthgov.api.permissions import ViewThenServices
 from synthgov.api.serializers import errors
 
 from .. import services
+from ..agreement import agreement_figures
 from ..models import QAPair
+from ..selectors import decisions_visible_to
 from .filters import QAPairFilter
 from .serializers import (
+    AdjudicateSerializer,
+    AgreementSerializer,
     ApproveSerializer,
     BulkReviewResultSerializer,
     BulkReviewSerializer,
+    PairDecisionsSerializer,
     QAPairSerializer,
     RejectSerializer,
     ReopenSerializer,
@@ -63,7 +68,7 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         )
 
     @extend_schema(
-        summary="Reject a pending pair, with a reason",
+        summary="Reject a pending pair, with a reason (free text, a reject reason's code, or both)",
         request=RejectSerializer,
         responses={200: QAPairSerializer, **errors(400, 403, 404, 409)},
     )
@@ -76,9 +81,9 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         )
 
     @extend_schema(
-        summary="Send a decided pair back to review",
+        summary="Send a decided pair back to review (a new round), with a reason",
         request=ReopenSerializer,
-        responses={200: QAPairSerializer, **errors(403, 404, 409)},
+        responses={200: QAPairSerializer, **errors(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def reopen(self, request, pk=None):
@@ -102,5 +107,43 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
             approve=decision.validated_data["decision"] == "approve",
             acting_user=request.user,
             reason=decision.validated_data["reason"],
+            reason_code=decision.validated_data["reason_code"],
         )
         return Response(BulkReviewResultSerializer(result).data, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Decide a pair on which two reviewers disagreed (final; needs adjudicate_qapair)",
+        request=AdjudicateSerializer,
+        responses={200: QAPairSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def adjudicate(self, request, pk=None):
+        options = AdjudicateSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        data = options.validated_data
+        return self._decided(
+            services.qa_pair_adjudicate(
+                pair=self.get_object(),
+                approve=data["decision"] == "approve",
+                acting_user=request.user,
+                reason=data["reason"],
+                reason_code=data["reason_code"],
+            )
+        )
+
+    @extend_schema(
+        summary="The pair's individual review decisions (blind: others' decisions of an open round are hidden)",
+        responses={200: PairDecisionsSerializer, **errors(403, 404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def decisions(self, request, pk=None):
+        visible, hidden = decisions_visible_to(self.get_object(), request.user)
+        return Response(PairDecisionsSerializer({"decisions": visible, "hidden": hidden}).data)
+
+    @extend_schema(
+        summary="Reviewer agreement (percent, Cohen's kappa) and how well the LLM judge predicts decisions",
+        responses={200: AgreementSerializer, **errors(403)},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def agreement(self, request):
+        return Response(AgreementSerializer(agreement_figures()).data)

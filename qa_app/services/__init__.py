@@ -1,6 +1,8 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,21 +24,34 @@ from synthgov.history import clean_reason, record_bulk_change, record_change
 from synthgov.text_limits import refuse_text_problems
 
 from ..assessment import assess_pair, index_pair
-from ..models import QAPair
+from ..models import QAPair, RejectReason
 from ..selectors import qa_pair_duplicate_of
+from . import decisions
 from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pair_promote, synthetic_pairs_insert  # noqa: F401  (services of the app)
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
 CONTENT_FIELDS = ("question", "answer", "context")
 REJECTION_NEEDS_REASON = "A rejection needs a reason the author can act on."
 REVIEW_PERMISSION_MISSING = permission_missing_message("Reviewing a QA pair", REVIEW_PERMISSION)
+ADJUDICATE_PERMISSION = "qa_app.adjudicate_qapair"
+ADJUDICATE_PERMISSION_MISSING = permission_missing_message("Adjudicating a QA pair", ADJUDICATE_PERMISSION)
+REOPEN_NEEDS_REASON = "Reopening a pair needs a reason: say what the next reviewer should look at."
+ESCALATED = "escalated: the reviewers disagree; awaiting adjudication"
 BULK_REVIEW_CHUNK = 2000
 
 
 @dataclass(frozen=True)
 class BulkReviewResult:
+    # Pairs this review decided (approved or rejected).
     decided: int
+    # Pairs it did not touch: no longer pending, already decided by this reviewer in the round, or their own text.
     skipped: int
+    # Decisions recorded on pairs that need a second reviewer's (the pairs stay pending).
+    recorded: int = 0
+    # Pairs whose second decision disagreed with the first: sent to adjudication.
+    escalated: int = 0
+    # Of the skipped: pairs the reviewer wrote or edited (four-eyes rule on content).
+    own_content: int = 0
 
 
 def _require_permission(user, codename: str, doing: str) -> None:
@@ -51,15 +66,19 @@ def _require_review_permission(user) -> None:
 def _decide(pair: QAPair, *, approve: bool, acting_user, reason: str, at) -> None:
     transition = pair.approve if approve else pair.reject
     if not can_proceed(transition):
-        raise TransitionRefused(
-            f"QA pair #{pair.pk} is {pair.review_status}; only pending pairs can be "
-            f"{'approved' if approve else 'rejected'} (reopen it first)."
-        )
+        decisions.refuse_unless_pending(pair, approve=approve)
     transition(by=acting_user, at=at, reason=reason)
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
     return clean_reason(reason, required_message=REJECTION_NEEDS_REASON if required else "")
+
+
+def _rejection(reason: str, reason_code: str) -> tuple[str, RejectReason | None]:
+    """A rejection's reason text and chosen RejectReason: a code, free text, or both; one is required."""
+    reject_reason = decisions.reject_reason_for(reason_code)
+    reason = _clean_reason(reason, required=reject_reason is None)
+    return clean_reason(decisions.reason_text(reject_reason, reason)), reject_reason
 
 
 @transaction.atomic
@@ -68,8 +87,10 @@ def qa_pair_approve(*, pair: QAPair, acting_user, reason: str = "") -> QAPair:
 
 
 @transaction.atomic
-def qa_pair_reject(*, pair: QAPair, acting_user, reason: str) -> QAPair:
-    return _review_one(pair, approve=False, acting_user=acting_user, reason=_clean_reason(reason, required=True))
+def qa_pair_reject(*, pair: QAPair, acting_user, reason: str = "", reason_code: str = "") -> QAPair:
+    """Reject with a reason: free text, an active RejectReason's code, or both (label: text)."""
+    reason, reject_reason = _rejection(reason, reason_code)
+    return _review_one(pair, approve=False, acting_user=acting_user, reason=reason, reject_reason=reject_reason)
 
 
 def _lock(pair: QAPair) -> None:
@@ -78,22 +99,75 @@ def _lock(pair: QAPair) -> None:
     reload_locked(pair)
 
 
-def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:
+def _review_one(
+    pair: QAPair,
+    *,
+    approve: bool,
+    acting_user,
+    reason: str,
+    edited: bool = False,
+    original: dict | None = None,
+    reject_reason: RejectReason | None = None,
+) -> QAPair:
+    """The one decision path of a single pair (approve, reject, and the queue's edit-and-approve).
+
+    Writes the reviewer's ReviewDecision row; the pair changes (with a history row) when the
+    decision decides it or sends it to adjudication. `edited`: the decision approves text the
+    reviewer has just edited (recorded as approve-with-edits, with the text before and after;
+    `original` defaults to the pair's text before its latest edit, from its history), and the
+    four-eyes rule lets that edit pass.
+    """
     _require_review_permission(acting_user)
     _lock(pair)
-    _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
-    record_change(pair, user=acting_user, action="approved" if approve else "rejected", reason=reason)
+    decisions.refuse_unless_pending(pair, approve=approve)
+    outcome = decisions.decide(
+        pair,
+        approve=approve,
+        acting_user=acting_user,
+        reason=reason,
+        at=timezone.now(),
+        edited=edited,
+        original=original,
+        reject_reason=reject_reason,
+    )
+    if outcome.effect == "decided":
+        record_change(pair, user=acting_user, action="approved" if approve else "rejected", reason=reason)
+        pair.save()
+    elif outcome.effect == "escalated":
+        record_change(pair, user=acting_user, action=ESCALATED)
+        pair.save()
+    return pair
+
+
+@transaction.atomic
+def qa_pair_adjudicate(*, pair: QAPair, approve: bool, acting_user, reason: str = "", reason_code: str = "") -> QAPair:
+    """The final decision on a pair whose reviewers disagreed, by a user with adjudicate_qapair
+    who did not decide that round; recorded as its own ReviewDecision (is_adjudication)."""
+    if not acting_user.has_perm(ADJUDICATE_PERMISSION):
+        raise PermissionRefused(ADJUDICATE_PERMISSION_MISSING)
+    reject_reason = None
+    if approve:
+        reason = _clean_reason(reason, required=False)
+    else:
+        reason, reject_reason = _rejection(reason, reason_code)
+    _lock(pair)
+    decisions.adjudicate(
+        pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now(), reject_reason=reject_reason
+    )
+    action = "adjudicated: approved" if approve else "adjudicated: rejected"
+    record_change(pair, user=acting_user, action=action, reason=reason)
     pair.save()
     return pair
 
 
 @transaction.atomic
 def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
+    """Send a decided pair (or one awaiting adjudication) back to review: a new round. A reason is required."""
     _require_review_permission(acting_user)
+    reason = clean_reason(reason, required_message=REOPEN_NEEDS_REASON)
     _lock(pair)
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
-    reason = _clean_reason(reason, required=False)
     pair.reopen(by=acting_user, at=timezone.now(), reason=reason)
     record_change(pair, user=acting_user, action="reopened", reason=reason)
     pair.save()
@@ -101,17 +175,26 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
 
 
 @transaction.atomic
-def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "") -> BulkReviewResult:
+def qa_pairs_review(
+    *, pairs: Iterable[QAPair], approve: bool, acting_user, reason: str = "", reason_code: str = ""
+) -> BulkReviewResult:
     """Decide many pairs at once; pairs that are no longer pending are skipped, not failed.
 
     The pairs are read again under a row lock, chunk by chunk in id order (so two bulk reviews
     never deadlock): a pair another reviewer decided meanwhile, even after the caller loaded it,
-    is skipped, and the others are decided. Each pair still goes through its FSM transition;
-    because every decided pair gets the same decision, a chunk is stored with one UPDATE and its
-    history rows are copied from the stored rows in the same transaction.
+    is skipped, and the others are decided. Each counts as the reviewer's individual decision:
+    one ReviewDecision row per pair, and pairs that need two decisions follow the same rules as
+    one by one (first decision recorded blind, agreement decides, disagreement escalates). Pairs
+    the reviewer wrote or edited are skipped (four eyes). Because every pair gets the same
+    decision, a chunk is stored with one INSERT ... SELECT of decision rows and one UPDATE per
+    outcome, and its history rows are copied from the stored rows in the same transaction.
     """
     _require_review_permission(acting_user)
-    reason = _clean_reason(reason, required=not approve)
+    reject_reason = None
+    if approve:
+        reason = _clean_reason(reason, required=False)
+    else:
+        reason, reject_reason = _rejection(reason, reason_code)
     now = timezone.now()
     if isinstance(pairs, QuerySet):
         # Only the ids: the text of thousands of pairs stays in the database.
@@ -119,32 +202,80 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
     else:
         ids = sorted({pair.pk for pair in pairs})
     change_reason = change_reason_for("approved" if approve else "rejected", reason)
-    decided = 0
+    totals = {"decided": 0, "recorded": 0, "escalated": 0, "own_content": 0}
+    # Every pair decided here goes from pending through the same transition (no per-pair
+    # conditions), so the FSM is asked once, on a pending pair, for each target state: a refused
+    # transition refuses the whole review before anything is written.
+    decided_status = _pending_pair_after(
+        lambda pair: _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
+    )
+    escalated_status = _pending_pair_after(lambda pair: pair.escalate())
+    four_eyes = settings.SYNTHGOV_FOUR_EYES
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
-        locked = (
-            QAPair.objects.filter(pk__in=ids[start : start + BULK_REVIEW_CHUNK])
-            .select_for_update()
-            .only("pk", "review_status")
-            .order_by("pk")
-        )
-        chunk = []
-        for pair in locked:
-            if pair.review_status != QAPair.ReviewStatus.PENDING:
+        # Plain tuples, not model instances: at 10,000 pairs, building instances costs more than the UPDATE.
+        locked = decisions.lock_pairs(ids[start : start + BULK_REVIEW_CHUNK])
+        pending = []
+        for row in map(_LockedPair._make, locked):
+            if row.review_status != QAPair.ReviewStatus.PENDING:
                 continue
-            _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
-            chunk.append(pair)
-        if not chunk:
-            continue
-        QAPair.objects.filter(pk__in=[pair.pk for pair in chunk]).update(
-            review_status=chunk[0].review_status,
-            reviewed_by=acting_user,
-            reviewed_at=now,
-            review_reason=reason,
-            updated_at=now,
+            if four_eyes and acting_user.pk in (row.created_by_id, row.edited_by_id):
+                totals["own_content"] += 1
+                continue
+            pending.append(row)
+        earlier = decisions.bulk_round_decisions([row for row in pending if row.decisions_needed > 1])
+        final, recorded, escalated = [], [], []
+        for pair in pending:
+            round_so_far = earlier.get(pair.pk, [])
+            if any(reviewer_id == acting_user.pk for reviewer_id, _ in round_so_far):
+                continue
+            if len(round_so_far) + 1 < pair.decisions_needed:
+                recorded.append(pair)
+            elif all(approves == approve for _, approves in round_so_far):
+                final.append(pair)
+            else:
+                escalated.append(pair)
+        decisions.insert_bulk_decisions(
+            [pair.pk for pair in final + recorded + escalated],
+            reviewer=acting_user,
+            approve=approve,
+            reason=reason,
+            reject_reason=reject_reason,
+            at=now,
         )
-        record_bulk_change(QAPair, [pair.pk for pair in chunk], user=acting_user, reason=change_reason, at=now)
-        decided += len(chunk)
-    return BulkReviewResult(decided=decided, skipped=len(ids) - decided)
+        if final:
+            decisions.update_pairs(
+                [pair.pk for pair in final],
+                review_status=decided_status,
+                reviewed_by_id=acting_user.pk,
+                reviewed_at=now,
+                review_reason=reason,
+                updated_at=now,
+            )
+            record_bulk_change(QAPair, [pair.pk for pair in final], user=acting_user, reason=change_reason, at=now)
+        if escalated:
+            decisions.update_pairs([pair.pk for pair in escalated], review_status=escalated_status, updated_at=now)
+            record_bulk_change(QAPair, [pair.pk for pair in escalated], user=acting_user, reason=ESCALATED, at=now)
+        totals["decided"] += len(final)
+        totals["recorded"] += len(recorded)
+        totals["escalated"] += len(escalated)
+    touched = totals["decided"] + totals["recorded"] + totals["escalated"]
+    return BulkReviewResult(skipped=len(ids) - touched, **totals)
+
+
+class _LockedPair(NamedTuple):
+    pk: int
+    review_status: str
+    decisions_needed: int
+    review_round: int
+    created_by_id: int | None
+    edited_by_id: int | None
+
+
+def _pending_pair_after(transition) -> str:
+    """The state a pending pair reaches through `transition` (run on an unsaved pending pair)."""
+    pair = QAPair(review_status=QAPair.ReviewStatus.PENDING)
+    transition(pair)
+    return pair.review_status
 
 
 def qa_pair_refuse_duplicate(pair: QAPair) -> None:
@@ -163,11 +294,18 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     pair.source = QAPair.Source.OPERATOR
     qa_pair_refuse_duplicate(pair)
+    pair.created_by = acting_user
     assess_pair(pair)
     record_change(pair, user=acting_user, action="created")
     pair.save()
     index_pair(pair)
     return pair
+
+
+REOPENED_BY_EDITS = {
+    QAPair.ReviewStatus.APPROVED: "content edited after approval",
+    QAPair.ReviewStatus.AWAITING_ADJUDICATION: "content edited while awaiting adjudication",
+}
 
 
 @transaction.atomic
@@ -186,10 +324,14 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     if pair.compute_content_hash() != pair.content_hash:
         qa_pair_refuse_duplicate(pair)
     reopen_reason = ""
-    if text_changed and pair.review_status == QAPair.ReviewStatus.APPROVED:
-        reopen_reason = "content edited after approval"
+    if text_changed and pair.review_status in REOPENED_BY_EDITS:
+        reopen_reason = REOPENED_BY_EDITS[pair.review_status]
         pair.reopen(by=acting_user, at=timezone.now(), reason=reopen_reason)
+    elif text_changed and pair.review_status == QAPair.ReviewStatus.PENDING:
+        # Decisions already made in this round were on the old text: a new round starts.
+        pair.review_round += 1
     if text_changed:
+        pair.edited_by = acting_user
         assess_pair(pair)
     record_change(pair, user=acting_user, action="edited", reason=reopen_reason)
     pair.save()

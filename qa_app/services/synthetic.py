@@ -41,6 +41,8 @@ SYNTHETIC_PAIR_COLUMNS = [
     "scores",
     "flags",
     "quality_score",
+    "decisions_needed",
+    "review_round",
     "created_at",
     "updated_at",
 ]
@@ -55,6 +57,9 @@ class SyntheticBatch:
     tenant_id: str
     locale: str
     is_preview: bool
+    # Review decisions each pair needs (1, or 2 blind reviewers who must agree): the job's
+    # setting or its template's, resolved by jobs_app (qa_app reads neither app).
+    decisions_needed: int = 1
 
 
 @dataclass
@@ -166,6 +171,8 @@ def _row(batch: SyntheticBatch, pair: NewSyntheticPair, now, *, flags, scores, q
         json.dumps(scores),
         json.dumps(flags),
         quality_score,
+        batch.decisions_needed,
+        1,
         now,
         now,
     )
@@ -183,6 +190,7 @@ def synthetic_pair_promote(
     lineage: dict,
     acting_user,
     reason: str,
+    decisions_needed: int = 1,
 ) -> QAPair:
     """A pending synthetic pair of content a reviewer edited and promoted (a rejected artifact), assessed
     like every pair. The caller checks the reviewer's permission; `preview_job_id` is the preview job
@@ -212,6 +220,9 @@ def synthetic_pair_promote(
         is_preview=preview_job_id is not None,
         metadata=metadata,
         lineage=lineage,
+        decisions_needed=decisions_needed,
+        # The promoter typed (or vetted) this text: four eyes, someone else decides it.
+        created_by=acting_user,
     )
     index = NearDuplicateIndex(tenant_id=tenant_id, job_id=preview_job_id)
     assess_pair(pair, index=index)

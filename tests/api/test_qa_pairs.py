@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qa_app.models import QAPair
-from qa_app.services import REJECTION_NEEDS_REASON, REVIEW_PERMISSION_MISSING
+from qa_app.services import REJECTION_NEEDS_REASON, REOPEN_NEEDS_REASON, REVIEW_PERMISSION_MISSING
 from tests.factories import QAPairFactory
 
 PAIRS = "/api/v1/qa-pairs/"
@@ -184,9 +184,21 @@ def test_reopen_sends_a_decided_pair_back_to_review(api, reviewer, approved_pair
 
 
 def test_reopen_of_a_pending_pair_answers_409(api, reviewer, pending_pair):
-    response = api(reviewer).post(f"{PAIRS}{pending_pair.pk}/reopen/")
+    response = api(reviewer).post(f"{PAIRS}{pending_pair.pk}/reopen/", {"reason": "second look"}, format="json")
 
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}])
+def test_reopen_without_a_reason_answers_400_naming_reason(api, reviewer, approved_pairs, body):
+    (pair,) = approved_pairs(1)
+
+    response = api(reviewer).post(f"{PAIRS}{pair.pk}/reopen/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["reason"] == [REOPEN_NEEDS_REASON]
+    pair.refresh_from_db()
+    assert pair.review_status == "approved"
 
 
 def test_an_unknown_pair_answers_404(api, reviewer):
@@ -202,7 +214,7 @@ def test_bulk_review_decides_pending_pairs_and_skips_the_rest(api, reviewer, app
     )
 
     assert response.status_code == 200
-    assert response.json() == {"decided": 2, "skipped": 1}
+    assert response.json() == {"decided": 2, "skipped": 1, "recorded": 0, "escalated": 0, "own_content": 0}
     assert set(QAPair.objects.values_list("review_status", flat=True)) == {"approved"}
 
 

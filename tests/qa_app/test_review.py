@@ -5,6 +5,7 @@ import pytest
 from qa_app.models import QAPair
 from qa_app.services import (
     REJECTION_NEEDS_REASON,
+    REOPEN_NEEDS_REASON,
     REVIEW_PERMISSION_MISSING,
     qa_pair_approve,
     qa_pair_reject,
@@ -149,7 +150,7 @@ def test_reopen_sends_an_approved_pair_back_to_pending(approved_pair, reviewer):
 
 
 def test_reopen_sends_a_rejected_pair_back_to_pending(rejected_pair, reviewer):
-    qa_pair_reopen(pair=rejected_pair, acting_user=reviewer, reason="")
+    qa_pair_reopen(pair=rejected_pair, acting_user=reviewer, reason="look again")
 
     rejected_pair.refresh_from_db()
     assert rejected_pair.review_status == QAPair.ReviewStatus.PENDING
@@ -168,7 +169,7 @@ def test_reopen_refuses_a_pending_pair(pending_pair, reviewer, stored_pair):
     before = stored_pair(pending_pair)
 
     with pytest.raises(TransitionRefused, match=f"QA pair #{pending_pair.pk} is already pending"):
-        qa_pair_reopen(pair=pending_pair, acting_user=reviewer, reason="")
+        qa_pair_reopen(pair=pending_pair, acting_user=reviewer, reason="look again")
 
     assert stored_pair(pending_pair) == before
 
@@ -177,13 +178,25 @@ def test_reopen_refuses_a_user_without_the_review_permission(approved_pair, nobo
     before = stored_pair(approved_pair)
 
     with pytest.raises(PermissionRefused):
-        qa_pair_reopen(pair=approved_pair, acting_user=nobody, reason="")
+        qa_pair_reopen(pair=approved_pair, acting_user=nobody, reason="look again")
 
     assert stored_pair(approved_pair) == before
 
 
+@pytest.mark.parametrize("reason", ["", "  \n "])
+def test_reopen_refuses_a_blank_reason_and_changes_nothing(approved_pair, reviewer, stored_pair, reason):
+    before = stored_pair(approved_pair)
+
+    with pytest.raises(InvalidInput) as excinfo:
+        qa_pair_reopen(pair=approved_pair, acting_user=reviewer, reason=reason)
+
+    assert excinfo.value.message == REOPEN_NEEDS_REASON
+    assert excinfo.value.field == "reason"
+    assert stored_pair(approved_pair) == before
+
+
 def test_a_reopened_pair_can_be_decided_again(approved_pair, reviewer):
-    qa_pair_reopen(pair=approved_pair, acting_user=reviewer, reason="")
+    qa_pair_reopen(pair=approved_pair, acting_user=reviewer, reason="look again")
 
     qa_pair_reject(pair=approved_pair, acting_user=reviewer, reason="on reflection, too easy")
 

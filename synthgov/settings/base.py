@@ -256,7 +256,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"HistoryTypeEnum": "synthgov.api.history.HISTORY_TYPES"},
+    "ENUM_NAME_OVERRIDES": {
+        "HistoryTypeEnum": "synthgov.api.history.HISTORY_TYPES",
+        # Choice sets that several fields share get one name each (else drf-spectacular numbers them).
+        "DecisionsNeededEnum": "qa_app.models.QAPair.DecisionsNeeded",
+        "ReviewDecisionEnum": "qa_app.models.ReviewDecision.Decision",
+        "ReviewVerdictEnum": [("approve", "approve"), ("reject", "reject")],
+    },
     # Every operation documents the errors any request can meet (400, 401, 403, 404) in the one error shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -21,6 +21,7 @@ from synthgov.text_limits import text_problems
 from . import services
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair
+from .review_admin import ReviewQueueAdminMixin
 
 
 class QAPairForm(forms.ModelForm):
@@ -67,7 +68,7 @@ class SameDirectionTieBreakChangeList(ChangeList):
 
 
 @admin.register(QAPair)
-class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [
@@ -109,6 +110,8 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
         "record_index",
         "lineage",
         "metadata",
+        "claimed_by",
+        "claimed_until",
         "created_at",
         "updated_at",
     ]
@@ -263,5 +266,5 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
     def _report_review(self, request, result, verb):
         message = f"{verb} {result.decided} pair(s)."
         if result.skipped:
-            message += f" Skipped {result.skipped} that were no longer pending."
+            message += f" Skipped {result.skipped} that were no longer pending or that another reviewer has claimed."
         self.message_user(request, message, messages.SUCCESS if result.decided else messages.WARNING)

@@ -61,10 +61,18 @@ class QAPair(FSMModelMixin, models.Model):
         default=False, help_text="Made by a non-production job: reviewable, never collected or released."
     )
 
+    # A reviewer's claim on a pending pair (qa_app/services/claims.py): until `claimed_until`
+    # no other reviewer is handed it. Written with conditional UPDATEs, not save(), and kept out
+    # of the history: a claim is who is looking, not a change to the pair.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["claimed_by", "claimed_until"])
 
     class Meta:
         ordering = ["-id"]

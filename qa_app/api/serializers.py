@@ -93,4 +93,4 @@ class BulkReviewSerializer(serializers.Serializer):
 
 class BulkReviewResultSerializer(serializers.Serializer):
     decided = serializers.IntegerField()
-    skipped = serializers.IntegerField(help_text="Pairs that were no longer pending.")
+    skipped = serializers.IntegerField(help_text="Pairs that were no longer pending, or that another reviewer has claimed.")

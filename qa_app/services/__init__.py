@@ -24,6 +24,14 @@ from synthgov.text_limits import refuse_text_problems
 from ..assessment import assess_pair, index_pair
 from ..models import QAPair
 from ..selectors import qa_pair_duplicate_of
+from .claims import (  # noqa: F401  (services of the app)
+    held_by_other,
+    qa_pair_claim,
+    qa_pair_claim_next,
+    qa_pair_skip,
+    refuse_claimed_by_other,
+    release_claim,
+)
 from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pair_promote, synthetic_pairs_insert  # noqa: F401  (services of the app)
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
@@ -80,11 +88,17 @@ def _lock(pair: QAPair) -> None:
     reload_locked(pair)
 
 
-def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str) -> QAPair:
+def _review_one(pair: QAPair, *, approve: bool, acting_user, reason: str, edited: bool = False) -> QAPair:
+    """The one decision path. `edited`: the reviewer changed the text before approving
+    (qa_pair_edit_and_approve), counted apart ("partially accepted")."""
     _require_review_permission(acting_user)
     _lock(pair)
-    _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now())
-    record_change(pair, user=acting_user, action="approved" if approve else "rejected", reason=reason)
+    now = timezone.now()
+    refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
+    _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
+    action = ("approved with edits" if edited else "approved") if approve else "rejected"
+    record_change(pair, user=acting_user, action=action, reason=reason)
+    release_claim(pair)
     pair.save()
     return pair
 
@@ -108,7 +122,8 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
 
     The pairs are read again under a row lock, chunk by chunk in id order (so two bulk reviews
     never deadlock): a pair another reviewer decided meanwhile, even after the caller loaded it,
-    is skipped, and the others are decided. Each pair still goes through its FSM transition;
+    is skipped, and so is a pair another reviewer holds an unexpired claim on (services/claims.py);
+    the others are decided. Each pair still goes through its FSM transition;
     because every decided pair gets the same decision, a chunk is stored with one UPDATE and its
     history rows are copied from the stored rows in the same transaction.
     """
@@ -126,12 +141,12 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
         locked = (
             QAPair.objects.filter(pk__in=ids[start : start + BULK_REVIEW_CHUNK])
             .select_for_update()
-            .only("pk", "review_status")
+            .only("pk", "review_status", "claimed_by", "claimed_until")
             .order_by("pk")
         )
         chunk = []
         for pair in locked:
-            if pair.review_status != QAPair.ReviewStatus.PENDING:
+            if pair.review_status != QAPair.ReviewStatus.PENDING or held_by_other(pair, acting_user, now):
                 continue
             _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
             chunk.append(pair)
@@ -143,6 +158,8 @@ def qa_pairs_review(*, pairs: Iterable[QAPair], approve: bool, acting_user, reas
             reviewed_at=now,
             review_reason=reason,
             updated_at=now,
+            claimed_by=None,
+            claimed_until=None,
         )
         record_bulk_change(QAPair, [pair.pk for pair in chunk], user=acting_user, reason=change_reason, at=now)
         decided += len(chunk)
@@ -198,3 +215,60 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     if text_changed:
         index_pair(pair, previous=stored)
     return pair
+
+
+@dataclass(frozen=True)
+class EditAndApproveResult:
+    pair: QAPair
+    flags_added: list[str]
+    flags_removed: list[str]
+    quality_before: float | None
+    quality_after: float | None
+
+
+def _flag_codes(flags) -> set[str]:
+    return {flag.get("code", "?") for flag in flags or []}
+
+
+@transaction.atomic
+def qa_pair_edit_and_approve(
+    *, pair: QAPair, acting_user, question: str, answer: str, context: str, reason: str = ""
+) -> EditAndApproveResult:
+    """Correct a pending pair's text and approve it in one step.
+
+    Two history rows: the edit (the row before it keeps the original text; a generated pair that
+    has no history row yet gets one of its stored text first), then the approval, marked as made
+    with edits. Every deterministic check runs again on the new text before the decision is
+    stored; the result says which flags the edit raised or cleared.
+    """
+    _require_review_permission(acting_user)
+    refuse_text_problems({"question": question, "answer": answer, "context": context})
+    reason = _clean_reason(reason, required=False)
+    _lock(pair)
+    now = timezone.now()
+    refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
+    if pair.review_status != QAPair.ReviewStatus.PENDING:
+        raise TransitionRefused(
+            f"QA pair #{pair.pk} is {pair.review_status}; only pending pairs can be approved (reopen it first)."
+        )
+    stored = {field: getattr(pair, field) for field in CONTENT_FIELDS}
+    flags_before, quality_before = _flag_codes(pair.flags), pair.quality_score
+    pair.question, pair.answer, pair.context = question, answer, context or ""
+    if pair.compute_content_hash() != pair.content_hash:
+        qa_pair_refuse_duplicate(pair)
+    if not QAPair.history.filter(id=pair.pk).exists():
+        # Inserted in bulk without history (generation): keep the text as it was before the edit.
+        record_bulk_change(QAPair, [pair.pk], user=None, reason="as stored before an edit", at=now)
+    assess_pair(pair)
+    record_change(pair, user=acting_user, action="edited in review", reason=reason)
+    pair.save()
+    index_pair(pair, previous=stored)
+    _review_one(pair, approve=True, acting_user=acting_user, reason=reason, edited=True)
+    flags_after = _flag_codes(pair.flags)
+    return EditAndApproveResult(
+        pair=pair,
+        flags_added=sorted(flags_after - flags_before),
+        flags_removed=sorted(flags_before - flags_after),
+        quality_before=quality_before,
+        quality_after=pair.quality_score,
+    )

@@ -59,12 +59,12 @@ class ReviewQueueAdminMixin:
     """Adds `review/` (the queue), `review/next/` and `review/<id>/` (the review page)."""
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         view = self.admin_site.admin_view
         return [
-            path("review/", view(self.review_queue_view), name="%s_%s_review_queue" % info),
-            path("review/next/", view(self.review_next_view), name="%s_%s_review_next" % info),
-            path("review/<int:pk>/", view(self.review_pair_view), name="%s_%s_review" % info),
+            path("review/", view(self.review_queue_view), name=f"{prefix}_review_queue"),
+            path("review/next/", view(self.review_next_view), name=f"{prefix}_review_next"),
+            path("review/<int:pk>/", view(self.review_pair_view), name=f"{prefix}_review"),
             *super().get_urls(),
         ]
 

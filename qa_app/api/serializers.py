@@ -93,4 +93,6 @@ class BulkReviewSerializer(serializers.Serializer):
 
 class BulkReviewResultSerializer(serializers.Serializer):
     decided = serializers.IntegerField()
-    skipped = serializers.IntegerField(help_text="Pairs that were no longer pending, or that another reviewer has claimed.")
+    skipped = serializers.IntegerField(
+        help_text="Pairs that were no longer pending, or that another reviewer has claimed."
+    )

@@ -79,9 +79,9 @@ def _release_claims_of(user) -> None:
 
 def _take(pk: int, user, now) -> bool:
     """The conditional UPDATE: claims the pair only while it is pending and free."""
-    taken = QAPair.objects.filter(
-        claim_free(user, now), pk=pk, review_status=QAPair.ReviewStatus.PENDING
-    ).update(claimed_by=user, claimed_until=claim_expiry(now))
+    taken = QAPair.objects.filter(claim_free(user, now), pk=pk, review_status=QAPair.ReviewStatus.PENDING).update(
+        claimed_by=user, claimed_until=claim_expiry(now)
+    )
     return taken == 1
 
 

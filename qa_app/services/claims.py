@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -59,7 +60,7 @@ def held_by_other(pair: QAPair, user, now) -> bool:
 def refuse_claimed_by_other(pair: QAPair, *, acting_user, now) -> None:
     """TransitionRefused when another reviewer holds an unexpired claim on the (freshly read) pair."""
     if held_by_other(pair, acting_user, now):
-        holder = type(acting_user)._default_manager.filter(pk=pair.claimed_by_id).values_list("username", flat=True)
+        holder = get_user_model()._default_manager.filter(pk=pair.claimed_by_id).values_list("username", flat=True)
         raise TransitionRefused(
             CLAIMED_BY_OTHER.format(
                 pk=pair.pk, user=holder.first() or "another reviewer", until=timezone.localtime(pair.claimed_until)

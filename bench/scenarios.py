@@ -30,6 +30,7 @@ from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .results import Result
+from .review_queue import review_queue
 from .sharded import generation_sharded
 
 GENERATION_RECORDS = 100_000
@@ -422,4 +423,5 @@ SCENARIOS = {
     "admin": admin,
     "api": api,
     "review": review,
+    "review_queue": review_queue,
 }

@@ -96,6 +96,8 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["review_status", "quality_score", "id"], name="qa_pair_review_by_quality"),
             # Every pair sorted by quality, unfiltered: without it a million rows are sorted per page.
             models.Index(fields=["quality_score", "id"], name="qa_pair_by_quality"),
+            # The review queue by template version (qa_app.selectors.QUEUE_ORDERS).
+            models.Index(fields=["review_status", "template_version", "id"], name="qa_pair_review_by_version"),
         ]
         permissions = [("review_qapair", "Can approve or reject a QA pair")]
 

@@ -1,8 +1,11 @@
 """Reviewers asking for the next pair at the same moment are handed different pairs (both databases)."""
 
+import time
+
 import pytest
 
 from qa_app.models import QAPair
+from qa_app.services import claims
 from qa_app.services import qa_pair_claim_next
 from tests.concurrency import run_concurrently, unexpected_errors
 from tests.factories import QAPairFactory
@@ -10,8 +13,22 @@ from tests.factories import QAPairFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.parametrize("attempt", range(5))
-def test_two_reviewers_asking_for_next_at_once_get_different_pairs(reviewer, make_user, attempt):
+@pytest.fixture
+def slow_claim(monkeypatch):
+    """Widen the window between choosing a pair and claiming it, where a second reviewer could
+    choose the same pair: without the row lock (PostgreSQL) or the write lock and the conditional
+    UPDATE (SQLite), both would claim it."""
+    take = claims._take
+
+    def slow_take(*args, **kwargs):
+        time.sleep(0.2)
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(claims, "_take", slow_take)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_reviewers_asking_for_next_at_once_get_different_pairs(reviewer, make_user, slow_claim, attempt):
     other = make_user("second-reviewer", "Reviewers")
     QAPairFactory(), QAPairFactory(), QAPairFactory()
 
@@ -25,7 +42,7 @@ def test_two_reviewers_asking_for_next_at_once_get_different_pairs(reviewer, mak
     assert holders == {results[0].pk: reviewer.pk, results[1].pk: other.pk}
 
 
-def test_four_reviewers_on_a_queue_of_two_get_the_two_pairs_and_two_nothing(make_user):
+def test_four_reviewers_on_a_queue_of_two_get_the_two_pairs_and_two_nothing(make_user, slow_claim):
     users = [make_user(f"reviewer-{index}", "Reviewers") for index in range(4)]
     QAPairFactory(), QAPairFactory()
 

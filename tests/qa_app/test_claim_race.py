@@ -5,8 +5,7 @@ import time
 import pytest
 
 from qa_app.models import QAPair
-from qa_app.services import claims
-from qa_app.services import qa_pair_claim_next
+from qa_app.services import claims, qa_pair_claim_next
 from tests.concurrency import run_concurrently, unexpected_errors
 from tests.factories import QAPairFactory
 

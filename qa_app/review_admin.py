@@ -125,6 +125,7 @@ class ReviewQueueAdminMixin:
             "remaining": remaining,
             "remaining_exact": exact,
             "decided_today": selectors.decisions_today(user=request.user),
+            "decided_today_cap": selectors.DECISIONS_TODAY_CAP,
             "can_review": can_review,
             "query": urlencode(params),
             "next_url": reverse("admin:qa_app_qapair_review_next") + (f"?{urlencode(params)}" if params else ""),
@@ -197,6 +198,7 @@ class ReviewQueueAdminMixin:
             "remaining": remaining,
             "remaining_exact": exact,
             "decided_today": selectors.decisions_today(user=request.user),
+            "decided_today_cap": selectors.DECISIONS_TODAY_CAP,
             "queue_url": self._queue_url(params),
             "query": urlencode(params),
         }

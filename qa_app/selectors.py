@@ -69,6 +69,8 @@ QUEUE_FILTERS = {
     "locale": "locale",
 }
 QUEUE_ID_FILTERS = ("template_version", "job")
+# "Decided by you today" counts up to this many and then shows "N+".
+DECISIONS_TODAY_CAP = 1000
 # Above this many rows PostgreSQL's planner estimate stands in for COUNT(*) ("about N").
 EXACT_COUNT_LIMIT = 10_000
 
@@ -123,8 +125,9 @@ def estimated_count(queryset: QuerySet, *, exact_below: int = EXACT_COUNT_LIMIT)
     return queryset.count(), True
 
 
-def decisions_today(*, user, now=None) -> int:
-    """The pairs whose current decision `user` made since midnight (server time zone)."""
+def decisions_today(*, user, now=None, cap: int = DECISIONS_TODAY_CAP) -> int:
+    """The pairs whose current decision `user` made since midnight (server time zone), counted up
+    to `cap` (a bulk approval of a million pairs must not make every page count them)."""
     now = timezone.localtime(now or timezone.now())
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return QAPair.objects.filter(reviewed_by=user, reviewed_at__gte=midnight).count()
+    return QAPair.objects.filter(reviewed_by=user, reviewed_at__gte=midnight).order_by()[:cap].count()

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from qa_app.models import QAPair
+from qa_app.selectors import decisions_today
 from qa_app.services import (
     qa_pair_approve,
     qa_pair_claim,
@@ -212,3 +213,11 @@ def test_bulk_review_decides_pairs_the_reviewer_claimed_and_releases_them(review
 
     assert result.decided == 1
     assert QAPair.objects.get(pk=pair.pk).claimed_by is None
+
+
+def test_decided_today_counts_the_reviewers_decisions_up_to_the_cap(reviewer):
+    for _ in range(3):
+        qa_pair_approve(pair=QAPairFactory(), acting_user=reviewer)
+
+    assert decisions_today(user=reviewer) == 3
+    assert decisions_today(user=reviewer, cap=2) == 2

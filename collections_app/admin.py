@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from qa_app.admin import QAPairAdmin
 from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadableJSONMixin,
@@ -108,7 +108,7 @@ class CollectionForm(forms.ModelForm):
 
 
 @admin.register(Collection)
-class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     form = CollectionForm
     list_display = ["slug", "name", "purpose", "member_count", "release_count"]
     list_filter = ["purpose"]
@@ -169,7 +169,7 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin)
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(GovernedHistoryAdmin):
     paginator = LargeTablePaginator
     list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
     list_filter = ["collection", "split"]

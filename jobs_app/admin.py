@@ -9,10 +9,10 @@ from django.forms import Script
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from qa_app.models import QAPair
 from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadableJSONMixin,
@@ -498,7 +498,7 @@ class GeneratorProfileForm(forms.ModelForm):
 
 
 @admin.register(GeneratorProfile)
-class GeneratorProfileAdmin(SimpleHistoryAdmin):
+class GeneratorProfileAdmin(GovernedHistoryAdmin):
     form = GeneratorProfileForm
     list_display = ["name", "model", "base_url", "concurrency", "requests_per_minute", "api_key_status"]
     search_fields = ["name", "model", "base_url"]

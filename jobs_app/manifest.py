@@ -6,7 +6,7 @@ from collections import Counter
 from django.db.models import Count
 from django.db.models.fields.json import KT
 
-from qa_app.models import QAPair
+from qa_app.selectors import pairs_of_job
 
 from .generators import generator_usage
 from .judge import judge_usage
@@ -21,7 +21,7 @@ def job_output_manifest(job: GenerationJob) -> dict:
     for reasons in RejectedArtifact.objects.filter(job=job).values_list("reasons", flat=True).iterator():
         rejection_reasons.update({reason["code"] for reason in reasons})
     accepted_ids = hashlib.sha256()
-    for pair_id in QAPair.objects.filter(job=job).order_by("record_index").values_list("id", flat=True).iterator():
+    for pair_id in pairs_of_job(job_id=job.pk).order_by("record_index").values_list("id", flat=True).iterator():
         accepted_ids.update(f"{pair_id}\n".encode())
     return {
         "record_count": job.record_count,
@@ -45,7 +45,7 @@ def job_coverage(job: GenerationJob) -> dict:
 
     One GROUP BY per variable over the job's pairs, computed by the database from the lineage.
     """
-    pairs = QAPair.objects.filter(job=job)
+    pairs = pairs_of_job(job_id=job.pk)
     spec = job.template_version.variables or {}
     variables = {}
     for name in sorted(spec):

@@ -15,6 +15,7 @@ from qa_app.models import normalised_content_hash
 from qa_app.selectors import job_record_indexes_with_pairs, pairs_holding
 from qa_app.services import NewSyntheticPair, SyntheticBatch, synthetic_pairs_insert
 from synthgov.json_schema import user_schema_validator
+from synthgov.text_limits import without_nul
 from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .generators import Generated
@@ -256,7 +257,10 @@ class BatchProcessor:
         )
 
     def _artifact(self, record_index: int, payload: dict, reasons: list[dict]) -> RejectedArtifact:
-        return RejectedArtifact(job=self.job, record_index=record_index, payload=payload, reasons=reasons)
+        # Evidence, kept whatever it holds: a NUL (which jsonb refuses) becomes U+FFFD.
+        return RejectedArtifact(
+            job=self.job, record_index=record_index, payload=without_nul(payload), reasons=without_nul(reasons)
+        )
 
     def _new_pair(self, candidate: _Candidate, content_hash: str) -> NewSyntheticPair:
         """A new pending synthetic pair, with its metadata and lineage."""

@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
     LargeTablePaginator,
     ObjectActionsMixin,
     ReadableJSONMixin,
@@ -68,7 +68,7 @@ class SameDirectionTieBreakChangeList(ChangeList):
 
 
 @admin.register(QAPair)
-class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [

@@ -17,6 +17,22 @@ def qa_pair_count(*, chapter=None, subchapter=None) -> int:
     return pairs.count()
 
 
+def pairs_of_job(*, job_id: int) -> QuerySet:
+    """The pairs a generation job made (for its counts, coverage and usage sums)."""
+    return QAPair.objects.filter(job_id=job_id)
+
+
+def qa_pairs_with_ids(ids: list[int]) -> QuerySet:
+    """The pairs with these ids, only their ids loaded (for services that take pairs by id)."""
+    return QAPair.objects.filter(pk__in=ids).only("pk")
+
+
+def qa_pair_ids_unknown(ids: list[int]) -> list[int]:
+    """The ids, sorted, that name no QA pair."""
+    known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return sorted(set(ids) - known)
+
+
 def qa_pair_duplicate_of(*, tenant_id: str, content_hash: str, exclude_pk: int | None = None) -> QAPair | None:
     """The tenant's pair with the same normalised content, if any."""
     return (

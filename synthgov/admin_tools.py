@@ -165,18 +165,24 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """For machine-written rows: viewable, never added, edited or deleted by hand."""
 
 
-class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    """For governed rows that change only through services (jobs, releases): read-only, with
-    simple-history's history page listing who changed what and why.
+class GovernedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's history pages for a governed model: who changed what, when and why.
 
-    A past version's page is shown, never saved: simple-history hides its "Revert" button from
-    whoever may not change the object, but a hand-made POST would still save the old row.
+    A past version's page is shown, never saved. Restoring an old row by hand would bypass the
+    services (state transitions, four eyes, the reason in the history row), and simple-history
+    saves a POST to that page for anyone who may merely view the history, whatever its hidden
+    "Revert" button suggests (SIMPLE_HISTORY_REVERT_DISABLED only hides the button).
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, GovernedHistoryAdmin):
+    """For governed rows that change only through services (jobs, releases): read-only, with
+    the history page listing who changed what and why."""
 
 
 def related_preview(queryset, *, columns: list[tuple[str, object]], more_url: str, limit: int = 20) -> str:

@@ -16,7 +16,7 @@ from collections_app.services import collection_save
 from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_run, job_trigger
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
-from templates_app.services import template_version_publish, template_version_save_draft
+from templates_app.services import prompt_template_save, template_version_publish, template_version_save_draft
 
 from .roles import role_grant
 
@@ -203,17 +203,18 @@ def load_demo() -> DemoOutcome:
             subchapters[key], _ = Subchapter.objects.get_or_create(chapter=chapter, key=key, defaults={"title": title})
 
     for spec in TEMPLATES:
-        template, created = PromptTemplate.objects.get_or_create(
-            key=spec["key"],
-            defaults={
-                "name": spec["name"],
-                "chapter": Chapter.objects.get(key=spec["chapter"]),
-                "subchapter": subchapters[spec["subchapter"]],
-                "description": spec["description"],
-            },
-        )
-        if not created:
+        if PromptTemplate.objects.filter(key=spec["key"]).exists():
             continue
+        template = prompt_template_save(
+            template=PromptTemplate(
+                key=spec["key"],
+                name=spec["name"],
+                chapter=Chapter.objects.get(key=spec["chapter"]),
+                subchapter=subchapters[spec["subchapter"]],
+                description=spec["description"],
+            ),
+            acting_user=author,
+        )
         outcome.templates_created.append(template.key)
         for version_spec in spec["versions"]:
             content = {key: value for key, value in version_spec.items() if key != "publish"}

@@ -49,3 +49,18 @@ def refuse_text_problems(fields: dict[str, str | None]) -> None:
             field=field,
             problems={name: [problem] for name, problem in problems.items()},
         )
+
+
+def without_nul(value):
+    """`value` (JSON-like: dicts, lists, strings) with every NUL character replaced by U+FFFD.
+
+    For what is kept as evidence rather than as content, such as a rejected record's payload:
+    PostgreSQL's jsonb refuses \\u0000, and one model reply holding it must not fail a batch.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value

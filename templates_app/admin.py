@@ -2,10 +2,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from qa_app.selectors import qa_pair_count
 from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
     ObjectActionsMixin,
     ReadableJSONMixin,
     render_action_form,
@@ -83,11 +83,17 @@ class TemplateVersionInline(admin.TabularInline):
 
 
 @admin.register(PromptTemplate)
-class PromptTemplateAdmin(SimpleHistoryAdmin):
+class PromptTemplateAdmin(GovernedHistoryAdmin):
     list_display = ["key", "name", "chapter", "subchapter"]
     list_filter = ["chapter"]
     search_fields = ["key", "name"]
     inlines = [TemplateVersionInline]
+
+    def save_model(self, request, obj, form, change):
+        services.prompt_template_save(template=obj, acting_user=request.user)
+
+    def delete_model(self, request, obj):
+        services.prompt_template_delete(template=obj, acting_user=request.user)
 
 
 class TemplateVersionForm(forms.ModelForm):
@@ -123,7 +129,7 @@ class PublishForm(forms.Form):
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMixin, SimpleHistoryAdmin):
+class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     form = TemplateVersionForm
     list_display = ["template", "version", "status", "is_current", "author", "published_by", "published_at"]
     list_filter = ["status", "is_current", "template__chapter"]

@@ -6,9 +6,10 @@ One version per key serves the whole composition, references inside referenced t
 `pinned_includes` lists every key reached, not only the ones the version names itself.
 """
 
-from .models import PromptTemplate, TemplateVersion
+from .models import TemplateVersion
 from .rendering import CompiledVersion
 from .rendering.composition import Composition, CompositionError, resolve_composition
+from .selectors import TemplateVersionMissing, template_version_by_key
 
 UNKNOWN_TEMPLATE = "no template has the key '{key}'"
 NOT_APPROVED = "the template '{key}' has no current approved version to include; publish one first"
@@ -41,16 +42,11 @@ def pins_for(composition: Composition) -> dict:
 
 
 def _current_approved(key: str) -> TemplateVersion:
-    current = (
-        TemplateVersion.objects.filter(template__key=key, is_current=True, status=TemplateVersion.Status.APPROVED)
-        .select_related("template")
-        .first()
-    )
-    if current is not None:
-        return current
-    if PromptTemplate.objects.filter(key=key).exists():
-        raise CompositionError(NOT_APPROVED.format(key=key))
-    raise CompositionError(UNKNOWN_TEMPLATE.format(key=key))
+    try:
+        return template_version_by_key(key=key, queryset=TemplateVersion.objects.select_related("template"))
+    except TemplateVersionMissing as missing:
+        message = NOT_APPROVED if missing.template_exists else UNKNOWN_TEMPLATE
+        raise CompositionError(message.format(key=key)) from None
 
 
 def _pinned_lookup(pins: dict):

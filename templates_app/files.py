@@ -22,7 +22,7 @@ from django.db import transaction
 from synthgov.errors import InvalidInput
 
 from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
-from .services import template_version_save_draft
+from .services import prompt_template_save, template_version_save_draft
 
 FORMAT_VERSION = 1
 
@@ -129,16 +129,18 @@ def _import_document(document: dict, *, acting_user, result: ImportResult) -> No
             key=document["subchapter"]["key"],
             defaults={"title": document["subchapter"].get("title", "")},
         )
-    template, created = PromptTemplate.objects.get_or_create(
-        key=document["key"],
-        defaults={
-            "name": document["name"],
-            "chapter": chapter,
-            "subchapter": subchapter,
-            "description": document.get("description", ""),
-        },
-    )
-    if created:
+    template = PromptTemplate.objects.filter(key=document["key"]).first()
+    if template is None:
+        template = prompt_template_save(
+            template=PromptTemplate(
+                key=document["key"],
+                name=document["name"],
+                chapter=chapter,
+                subchapter=subchapter,
+                description=document.get("description", ""),
+            ),
+            acting_user=acting_user,
+        )
         result.templates_created.append(template.key)
     stored = {version.version: version for version in template.versions.all()}
     for entry in document["versions"]:

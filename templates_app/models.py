@@ -86,7 +86,14 @@ class PromptTemplate(models.Model):
     @property
     def current_version(self) -> "TemplateVersion | None":
         """The approved version marked current (new drafts' references resolve to it), if any."""
-        return self.versions.filter(is_current=True, status=TemplateVersion.Status.APPROVED).first()
+        return self.versions.current().first()
+
+
+class TemplateVersionQuerySet(models.QuerySet):
+    def current(self) -> "TemplateVersionQuerySet":
+        """The current version of each template: the approved one marked current (at most one per
+        template). What a job names when it names only a template, and what a draft's includes mean."""
+        return self.filter(is_current=True, status=TemplateVersion.Status.APPROVED)
 
 
 class TemplateVersion(FSMModelMixin, models.Model):
@@ -134,6 +141,7 @@ class TemplateVersion(FSMModelMixin, models.Model):
         default=False, editable=False, help_text="The approved version new jobs of this template use by default."
     )
 
+    objects = TemplateVersionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

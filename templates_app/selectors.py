@@ -6,7 +6,8 @@ from django.db.models import Count, Q, QuerySet
 
 from synthgov.errors import InvalidInput
 
-from .models import CONTENT_FIELDS, TemplateVersion
+from .checks import problem_field
+from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from .rendering import CompiledVersion, TemplateRenderError
 from .sampling import Coverage, SamplingContext, SamplingError, SpecError, VariableSampler, coverage
 from .sampling.context import DEFAULT_LOCALE
@@ -41,7 +42,7 @@ def version_preview(*, version, seed: int, count: int, locale: str = DEFAULT_LOC
     Each item: record_index, variables (those sampled, also when sampling failed part way), rendered (field ->
     text, None when the record failed) and error (None or what failed, naming the field and line). A version
     that cannot render at all (a template that does not compile, an invalid variables spec) raises InvalidInput
-    naming the field, as no record could show anything else.
+    naming the field, as no record could show anything else; so does a preview where no record renders.
     """
     if not 1 <= count <= PREVIEW_MAX_RECORDS:
         raise InvalidInput(PREVIEW_COUNT_OUT_OF_RANGE, field="count")
@@ -53,7 +54,12 @@ def version_preview(*, version, seed: int, count: int, locale: str = DEFAULT_LOC
         sampler = VariableSampler(version.variables, SamplingContext.for_version(version, locale=locale))
     except SpecError as exc:
         raise InvalidInput("variables: " + "; ".join(exc.problems), field="variables") from exc
-    return [_preview_record(compiled, sampler, seed, record_index) for record_index in range(count)]
+    records = [_preview_record(compiled, sampler, seed, record_index) for record_index in range(count)]
+    if all(record["error"] for record in records):
+        # Nothing rendered (an undefined variable, say): refused as a save would be, naming field and line.
+        first = records[0]["error"]
+        raise InvalidInput(f"No record renders: {first}", field=problem_field(first))
+    return records
 
 
 def _preview_record(compiled: CompiledVersion, sampler: VariableSampler, seed: int, record_index: int) -> dict:
@@ -94,6 +100,34 @@ def _diffable(field: str, value) -> str:
     if field in JSON_DIFF_FIELDS:
         return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
     return value or ""
+
+
+class TemplateVersionMissing(InvalidInput):
+    """A template key (and revision) that names no version: no such template (field `template`),
+    or the template has no such version, or no current one when no revision is named (field
+    `template_revision`). Edges may add where to look, from `key`, `revision` and `template_exists`."""
+
+    def __init__(self, *, key: str, revision: int | None, template_exists: bool):
+        self.key, self.revision, self.template_exists = key, revision, template_exists
+        if not template_exists:
+            message, field = f"No template has the key {key!r}.", "template"
+        elif revision is None:
+            message, field = f"Template {key!r} has no current approved version.", "template_revision"
+        else:
+            message, field = f"Template {key!r} has no version {revision}.", "template_revision"
+        super().__init__(message, field=field)
+
+
+def template_version_by_key(*, key: str, revision: int | None = None, queryset=None) -> TemplateVersion:
+    """Version `revision` of the template with this key, or its current version when no revision
+    is named; raises TemplateVersionMissing. `queryset` may add select_related and the like."""
+    versions = (TemplateVersion.objects.all() if queryset is None else queryset).filter(template__key=key)
+    version = (versions.current() if revision is None else versions.filter(version=revision)).first()
+    if version is None:
+        raise TemplateVersionMissing(
+            key=key, revision=revision, template_exists=PromptTemplate.objects.filter(key=key).exists()
+        )
+    return version
 
 
 def previous_version(version) -> TemplateVersion | None:

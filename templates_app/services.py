@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -23,6 +24,35 @@ FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (f
 ADD_PERMISSION = "templates_app.add_templateversion"
 PUBLISH_PERMISSION = "templates_app.publish_templateversion"
 ARCHIVE_PERMISSION = "templates_app.archive_templateversion"
+
+
+@transaction.atomic
+def prompt_template_save(*, template: PromptTemplate, acting_user, reason: str = "") -> PromptTemplate:
+    """Create a template, or change its name, description or place in the taxonomy (its content
+    lives in its versions). Records who and why in the history row, whoever calls."""
+    creating = template.pk is None
+    if creating:
+        require_permission(acting_user, "templates_app.add_prompttemplate", doing="Creating templates")
+    else:
+        require_permission(acting_user, "templates_app.change_prompttemplate", doing="Changing templates")
+    try:
+        template.full_clean()
+    except ValidationError as exc:
+        problems = {field: list(messages) for field, messages in exc.message_dict.items()}
+        raise InvalidInput(
+            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()), problems=problems
+        ) from exc
+    record_change(template, user=acting_user, action="created" if creating else "changed", reason=clean_reason(reason))
+    template.save()
+    return template
+
+
+@transaction.atomic
+def prompt_template_delete(*, template: PromptTemplate, acting_user, reason: str = "") -> None:
+    """Delete a template that has no versions (one with versions is protected: archive those instead)."""
+    require_permission(acting_user, "templates_app.delete_prompttemplate", doing="Deleting templates")
+    record_change(template, user=acting_user, action="deleted", reason=clean_reason(reason))
+    template.delete()
 
 
 def _next_version_number(template) -> int:

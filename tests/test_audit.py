@@ -17,7 +17,7 @@ from synthgov.demo import load_demo
 from synthgov.errors import InvalidInput
 from synthgov.history import MAX_REASON_CHARS, REASON_HAS_NUL, REASON_TOO_LONG
 from templates_app import services as template_services
-from templates_app.models import TemplateVersion
+from templates_app.models import PromptTemplate, TemplateVersion
 
 from .factories import CollectionFactory, QAPairFactory, TemplateVersionFactory
 
@@ -32,6 +32,19 @@ def _job(version, user):
         acting_user=user,
     )
     return job
+
+
+def template_create(users, approved_version):
+    template = PromptTemplate(key="percentages", name="Percentages", chapter=approved_version.template.chapter)
+    return template_services.prompt_template_save(template=template, acting_user=users["author"]), "author"
+
+
+def template_change(users, approved_version):
+    template = approved_version.template
+    template.description = "Sums of two numbers."
+    return template_services.prompt_template_save(
+        template=template, acting_user=users["author"], reason="clearer"
+    ), "author"
 
 
 def save_draft(users, approved_version):
@@ -140,6 +153,8 @@ def pair_reopen(users, approved_version):
 
 
 CASES = [
+    (template_create, "+", "created"),
+    (template_change, "~", "changed: clearer"),
     (save_draft, "+", "draft created"),
     (edit_draft, "~", "draft saved"),
     (new_draft, "+", "new draft from version {version}"),
@@ -249,6 +264,6 @@ def test_a_long_reason_within_the_cap_is_stored_whole(approved_version, approver
 def test_the_demo_loader_records_who_made_each_governed_object(db):
     load_demo()
 
-    for model in (TemplateVersion, GenerationJob, Collection):
+    for model in (PromptTemplate, TemplateVersion, GenerationJob, Collection):
         assert model.history.exists(), model.__name__
         assert not model.history.filter(history_user=None).exists(), model.__name__

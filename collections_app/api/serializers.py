@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from qa_app.models import QAPair
-from synthgov.api.serializers import ModelSerializer, ObjectId, Username
+from qa_app.selectors import qa_pair_ids_unknown
+from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
 
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 
@@ -49,11 +49,7 @@ class PairIdsSerializer(serializers.Serializer):
     qa_pair_ids = serializers.ListField(child=ObjectId(), min_length=1, max_length=MAX_BULK_IDS)
 
     def validate_qa_pair_ids(self, ids: list[int]) -> list[int]:
-        known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        unknown = sorted(set(ids) - known)
-        if unknown:
-            shown = ", ".join(f"#{pk}" for pk in unknown[:10]) + (" and more" if len(unknown) > 10 else "")
-            raise serializers.ValidationError(f"No QA pairs with these ids: {shown}; nothing was changed.")
+        refuse_unknown_ids(qa_pair_ids_unknown(ids), what="QA pairs", consequence="nothing was changed")
         return ids
 
 

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from qa_app.models import QAPair
+from qa_app.selectors import qa_pairs_with_ids
 from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
@@ -62,7 +62,7 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         services.collection_save(collection=collection, acting_user=self.request.user, reason=reason)
 
     def _pairs(self, ids: list[int]):
-        return QAPair.objects.filter(pk__in=ids).only("pk")
+        return qa_pairs_with_ids(ids)
 
     @extend_schema(
         methods=["GET"],

@@ -2,15 +2,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from synthgov.api.serializers import ModelSerializer, Username
-from templates_app.models import PromptTemplate, TemplateVersion
+from templates_app.models import TemplateVersion
+from templates_app.selectors import TemplateVersionMissing, template_version_by_key
 
 from ..models import DuplicateRecord, GenerationJob, RejectedArtifact, TargetSurface
 
-UNKNOWN_TEMPLATE = "No template has the key {key!r}."
-UNKNOWN_REVISION = (
-    "Template '{key}' has no version {revision}; list them at /api/v1/template-versions/?template_key={key}."
-)
-NO_CURRENT_VERSION = "Template '{key}' has no current approved version; name a template_revision."
+WHERE_VERSIONS_ARE = "List them at /api/v1/template-versions/?template_key={key}."
+NAME_A_REVISION = "Name a template_revision."
 VERSION_OR_TEMPLATE = "Give either template_version (an id) or template (a key) with an optional template_revision."
 KEY_MISMATCH = "The Idempotency-Key header and the idempotency_key field differ; send one of them."
 HEADER_INVALID = "The Idempotency-Key header: {message}"
@@ -108,18 +106,18 @@ class JobCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"idempotency_key": messages}) from exc
 
     def _resolve(self, key: str, revision: int | None) -> TemplateVersion:
-        versions = TemplateVersion.objects.select_related("template__chapter", "template__subchapter").filter(
-            template__key=key
-        )
-        version = (
-            versions.filter(is_current=True).first() if revision is None else versions.filter(version=revision).first()
-        )
-        if version is not None:
-            return version
-        if not PromptTemplate.objects.filter(key=key).exists():
-            raise serializers.ValidationError({"template": [UNKNOWN_TEMPLATE.format(key=key)]})
-        message = NO_CURRENT_VERSION if revision is None else UNKNOWN_REVISION
-        raise serializers.ValidationError({"template_revision": [message.format(key=key, revision=revision)]})
+        try:
+            return template_version_by_key(
+                key=key,
+                revision=revision,
+                queryset=TemplateVersion.objects.select_related("template__chapter", "template__subchapter"),
+            )
+        except TemplateVersionMissing as missing:
+            message = missing.message
+            if missing.template_exists:
+                hint = WHERE_VERSIONS_ARE if revision is not None else NAME_A_REVISION
+                message = f"{message} {hint.format(key=key)}"
+            raise serializers.ValidationError({missing.field: [message]}) from None
 
 
 class RejectedArtifactSerializer(ModelSerializer):

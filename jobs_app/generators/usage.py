@@ -4,7 +4,7 @@ from django.db.models import Count, FloatField, IntegerField, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from qa_app.models import QAPair
+from qa_app.selectors import pairs_of_job
 
 from ..models import RejectedArtifact
 
@@ -26,7 +26,7 @@ def usage_totals(job) -> dict:
 
     Duplicates keep no metadata, so their calls are not counted.
     """
-    pairs = _totals(QAPair.objects.filter(job=job), "metadata")
+    pairs = _totals(pairs_of_job(job_id=job.pk), "metadata")
     rejected = _totals(RejectedArtifact.objects.filter(job=job), "payload__metadata")
     requests = pairs["requests"] + rejected["requests"]
     latency = (pairs["latency_ms"] or 0) + (rejected["latency_ms"] or 0)
@@ -43,7 +43,7 @@ def judge_usage_totals(job) -> dict:
 
     Verdicts of records that turned out duplicates are not stored, so their calls are not counted.
     """
-    totals = _totals(QAPair.objects.filter(job=job), "metadata__judge_usage", tokens="metadata__judge_usage")
+    totals = _totals(pairs_of_job(job_id=job.pk), "metadata__judge_usage", tokens="metadata__judge_usage")
     requests = totals["requests"]
     return {
         "requests": requests,

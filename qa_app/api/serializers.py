@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
-from synthgov.api.serializers import ModelSerializer, ObjectId, Username
+from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
 
 from ..models import QAPair
-from ..selectors import DEFAULT_QUEUE_ORDER, QUEUE_ORDERS
+from ..selectors import DEFAULT_QUEUE_ORDER, QUEUE_ORDERS, qa_pair_ids_unknown
 from ..services import REJECTION_NEEDS_REASON
 from ..services.claims import MAX_EXCLUDED
 
@@ -82,15 +82,9 @@ class BulkReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
-    def validate(self, attrs):
-        if attrs["decision"] == "reject" and not attrs["reason"]:
-            raise serializers.ValidationError({"reason": [REJECTION_NEEDS_REASON]})
-        known = set(QAPair.objects.filter(pk__in=attrs["ids"]).values_list("pk", flat=True))
-        unknown = sorted(set(attrs["ids"]) - known)
-        if unknown:
-            shown = ", ".join(f"#{pk}" for pk in unknown[:10]) + (" and more" if len(unknown) > 10 else "")
-            raise serializers.ValidationError({"ids": [f"No QA pairs with these ids: {shown}; nothing was decided."]})
-        return attrs
+    def validate_ids(self, ids: list[int]) -> list[int]:
+        refuse_unknown_ids(qa_pair_ids_unknown(ids), what="QA pairs", consequence="nothing was decided")
+        return ids
 
 
 class BulkReviewResultSerializer(serializers.Serializer):

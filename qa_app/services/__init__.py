@@ -67,9 +67,7 @@ def _decide(pair: QAPair, *, approve: bool, acting_user, reason: str, at) -> Non
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
-    if required and not (reason or "").strip():
-        raise InvalidInput(REJECTION_NEEDS_REASON)
-    return clean_reason(reason)
+    return clean_reason(reason, required_message=REJECTION_NEEDS_REASON if required else "")
 
 
 @transaction.atomic

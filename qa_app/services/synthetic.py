@@ -14,7 +14,7 @@ from django.utils import timezone
 from synthgov.bulk import insert_rows
 from synthgov.errors import InvalidInput, TransitionRefused
 from synthgov.history import record_change
-from synthgov.text_limits import refuse_text_problems
+from synthgov.text_limits import refuse_text_problems, without_nul
 
 from ..assessment import LLM_JUDGE_SCORE, NearDuplicateIndex, assess_pair, index_pair, near_duplicate_flag, score
 from ..assessment.minhash import record_text
@@ -159,7 +159,8 @@ def _row(batch: SyntheticBatch, pair: NewSyntheticPair, now, *, flags, scores, q
         batch.template_version_id,
         pair.record_index,
         batch.is_preview,
-        json.dumps(pair.metadata),
+        # What the model call returned (the judge's rationale too) is kept whatever it holds; jsonb refuses a NUL.
+        json.dumps(without_nul(pair.metadata)),
         json.dumps(pair.lineage),
         "[]",
         json.dumps(scores),

@@ -32,6 +32,14 @@ def errors(*statuses: int) -> dict:
     return {status: ERRORS[status] for status in statuses}
 
 
+def refuse_unknown_ids(unknown: list[int], *, what: str, consequence: str) -> None:
+    """A 400 naming (the first ten of) the ids that name nothing: "No QA pairs with these ids:
+    #5, #9; nothing was changed." Callers list the unknown ids with the owning app's selector."""
+    if unknown:
+        shown = ", ".join(f"#{pk}" for pk in unknown[:10]) + (" and more" if len(unknown) > 10 else "")
+        raise serializers.ValidationError(f"No {what} with these ids: {shown}; {consequence}.")
+
+
 def model_clean(instance) -> None:
     """Run the model's own clean() so the API enforces the invariants the admin does."""
     try:

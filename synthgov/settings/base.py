@@ -209,6 +209,9 @@ SYNTHGOV_GENERATION_SHARD_SIZE = env_int("SYNTHGOV_GENERATION_SHARD_SIZE", 50_00
 # SYNTHGOV_SHARD_STALE_SECONDS: see the block above Q_CLUSTER.
 # Change reasons (reject, reopen, ...) are kept whole in the history, not cut at 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# Past versions are shown, never restored by hand: changes go through the services
+# (synthgov.admin_tools.GovernedHistoryAdmin refuses the POST; this hides the button).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 # Four eyes: a version's author may not publish it.
 SYNTHGOV_FOUR_EYES = env_bool("SYNTHGOV_FOUR_EYES", True)
 # How long opening a pair in the review queue keeps it for that reviewer (README "Reviewing").

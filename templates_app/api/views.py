@@ -11,7 +11,6 @@ from synthgov.api.serializers import ReasonSerializer, errors
 from synthgov.errors import InvalidInput
 
 from .. import selectors, services
-from ..checks import problem_field
 from ..models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from ..sampling import SpecError
 from .filters import PromptTemplateFilter, SubchapterFilter, TemplateVersionFilter
@@ -47,6 +46,19 @@ class PromptTemplateViewSet(viewsets.ModelViewSet):
     queryset = PromptTemplate.objects.all()
     serializer_class = PromptTemplateSerializer
     filterset_class = PromptTemplateFilter
+
+    def perform_create(self, serializer):
+        template = PromptTemplate(**serializer.validated_data)
+        serializer.instance = services.prompt_template_save(template=template, acting_user=self.request.user)
+
+    def perform_update(self, serializer):
+        template = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(template, name, value)
+        services.prompt_template_save(template=template, acting_user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.prompt_template_delete(template=instance, acting_user=self.request.user)
 
 
 @extend_schema_view(
@@ -138,10 +150,6 @@ class TemplateVersionViewSet(HistoryMixin, viewsets.ModelViewSet):
             count=options.validated_data["count"],
             locale=options.validated_data["locale"],
         )
-        failures = [record["error"] for record in records if record["error"]]
-        if len(failures) == len(records):
-            # Nothing rendered (an undefined variable, say): answer as a refused save would, naming field and line.
-            raise InvalidInput(f"No record renders: {failures[0]}", field=problem_field(failures[0]))
         return Response(PreviewRecordSerializer(records, many=True).data)
 
     @extend_schema(

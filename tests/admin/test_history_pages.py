@@ -106,3 +106,49 @@ def test_the_collection_form_keeps_the_reason_in_the_history(client, curator):
         curator,
         "created, synthetic wall lifted: a synthetic benchmark",
     )
+
+
+def test_every_history_admin_refuses_to_save_a_past_version():
+    from django.contrib import admin
+    from simple_history.admin import SimpleHistoryAdmin
+
+    from synthgov.admin_tools import GovernedHistoryAdmin
+
+    history_admins = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, SimpleHistoryAdmin)
+    ]
+    assert "qa_app.QAPair" in history_admins
+    ungoverned = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, SimpleHistoryAdmin) and not isinstance(model_admin, GovernedHistoryAdmin)
+    ]
+    assert ungoverned == []
+
+
+def test_a_reviewer_cannot_restore_a_past_pair_text_from_its_history_page(client, reviewer):
+    pair = QAPairFactory(question="What is 2 + 2?", answer="4")
+    original = pair.history.order_by("history_id").first()
+    QAPair.objects.filter(pk=pair.pk).update(question="What is 3 + 3?", answer="6")
+    client.force_login(reviewer)
+
+    response = client.post(
+        reverse("admin:qa_app_qapair_simple_history", args=[pair.pk, original.history_id]),
+        {"question": "What is 2 + 2?", "answer": "4", "context": "", "locale": "en", "tenant_id": "acme"},
+    )
+
+    assert response.status_code == 403
+    assert QAPair.objects.values_list("question", flat=True).get(pk=pair.pk) == "What is 3 + 3?"
+
+
+def test_a_past_pair_version_page_is_shown_without_a_revert_button(client, reviewer):
+    pair = QAPairFactory()
+    original = pair.history.order_by("history_id").first()
+    client.force_login(reviewer)
+
+    response = client.get(reverse("admin:qa_app_qapair_simple_history", args=[pair.pk, original.history_id]))
+
+    assert response.status_code == 200
+    assert "Revert" not in response.content.decode()

@@ -118,6 +118,21 @@ def test_preview_of_a_template_that_does_not_compile_shows_the_error(admin_clien
     assert response.context["error"].startswith("question_template, line 1")
 
 
+def test_preview_where_no_record_renders_shows_one_error_naming_the_field(admin_client, author):
+    version = TemplateVersionFactory(
+        author=author,
+        variables={"a": {"sampler": "list", "values": [2]}},
+        question_template="What is 100 divided by {{ a - 2 }}?",
+        answer_template="{{ 100 // (a - 2) }}",
+    )
+
+    response = admin_client.get(page_url(version, "preview"), {"seed": 0, "count": 3, "locale": "en"})
+
+    assert response.status_code == 200
+    assert response.context["records"] == []
+    assert response.context["error"].startswith("No record renders: answer_template, line 1")
+
+
 def test_preview_refuses_more_than_fifty_records(draft_version):
     with pytest.raises(InvalidInput, match=PREVIEW_COUNT_OUT_OF_RANGE) as refused:
         version_preview(version=draft_version, seed=0, count=51)

@@ -76,7 +76,7 @@ def test_an_unknown_revision_answers_400_naming_template_revision(api, operator,
 
     assert response.status_code == 400
     assert response.json()["template_revision"] == [
-        f"Template '{key}' has no version 99; list them at /api/v1/template-versions/?template_key={key}."
+        f"Template '{key}' has no version 99. List them at /api/v1/template-versions/?template_key={key}."
     ]
 
 

@@ -33,12 +33,12 @@ def test_generate_without_follow_only_triggers(approved_version, operator):
 
 
 def test_generate_refuses_an_unknown_template(operator):
-    with pytest.raises(CommandError, match="No template with key 'nope'"):
+    with pytest.raises(CommandError, match="No template has the key 'nope'"):
         generate("nope", records=10, user=operator.username)
 
 
 def test_generate_refuses_a_template_without_a_current_version(draft_version, operator):
-    with pytest.raises(CommandError, match="has no current approved version; pass --revision N"):
+    with pytest.raises(CommandError, match=r"has no current approved version\. Pass --revision N\."):
         generate(draft_version.template.key, records=10, user=operator.username)
 
 

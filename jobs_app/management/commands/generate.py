@@ -12,6 +12,7 @@ from jobs_app.models import GenerationJob, TargetSurface
 from jobs_app.services import JobRequest, job_run, job_trigger
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
+from templates_app.selectors import TemplateVersionMissing, template_version_by_key
 
 POLL_SECONDS = 0.5
 
@@ -90,14 +91,13 @@ class Command(BaseCommand):
         self._report(job)
 
     def _version(self, template_key: str, revision: int | None) -> TemplateVersion:
-        versions = TemplateVersion.objects.filter(template__key=template_key).select_related("template")
-        if not versions.exists():
-            raise CommandError(f"No template with key {template_key!r}.")
-        version = versions.filter(version=revision).first() if revision else versions.filter(is_current=True).first()
-        if version is None:
-            wanted = f"version {revision}" if revision else "current approved version"
-            raise CommandError(f"Template {template_key!r} has no {wanted}; pass --revision N.")
-        return version
+        try:
+            return template_version_by_key(
+                key=template_key, revision=revision, queryset=TemplateVersion.objects.select_related("template")
+            )
+        except TemplateVersionMissing as missing:
+            hint = " Pass --revision N." if missing.template_exists else ""
+            raise CommandError(missing.message + hint) from None
 
     @staticmethod
     def _run_inline(job_id: int) -> None:

@@ -32,6 +32,7 @@ from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .results import Result
+from .review_queue import review_queue
 from .sharded import generation_sharded
 
 GENERATION_RECORDS = 100_000
@@ -491,4 +492,5 @@ SCENARIOS = {
     "api": api,
     "review": review,
     "search": search,
+    "review_queue": review_queue,
 }

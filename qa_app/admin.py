@@ -28,6 +28,7 @@ from .admin_filters import QUEUE_LIST_FILTERS
 from .agreement import agreement_figures
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair, QAPairAwaitingAdjudication, RejectReason, ReviewDecision
+from .review_admin import ReviewQueueAdminMixin
 from .selectors import decisions_visible_to
 from .services.decisions import own_content_refusal
 
@@ -152,7 +153,7 @@ class SameDirectionTieBreakChangeList(ChangeList):
 
 
 @admin.register(QAPair)
-class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
+class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [
@@ -203,6 +204,8 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
         "record_index",
         "lineage",
         "metadata",
+        "claimed_by",
+        "claimed_until",
         "created_at",
         "updated_at",
     ]
@@ -431,7 +434,10 @@ class QAPairAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
         if result.own_content:
             message += f" Skipped {result.own_content} you wrote or edited (four-eyes rule on content)."
         if others := result.skipped - result.own_content:
-            message += f" Skipped {others} that were no longer pending or that you already decided."
+            message += (
+                f" Skipped {others} that were no longer pending, that another reviewer has claimed,"
+                " or that you already decided."
+            )
         acted = result.decided or result.recorded or result.escalated
         self.message_user(request, message, messages.SUCCESS if acted else messages.WARNING)
 

@@ -91,6 +91,14 @@ class QAPair(FSMModelMixin, models.Model):
         default=False, help_text="Made by a non-production job: reviewable, never collected or released."
     )
 
+    # A reviewer's claim on a pending pair (qa_app/services/claims.py): until `claimed_until`
+    # no other reviewer is handed it. Written with conditional UPDATEs, not save(), and kept out
+    # of the history: a claim is who is looking, not a change to the pair.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,7 +109,7 @@ class QAPair(FSMModelMixin, models.Model):
     )
 
     objects = QAPairManager()
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(excluded_fields=["search_vector", "claimed_by", "claimed_until"])
 
     class Meta:
         ordering = ["-id"]
@@ -126,6 +134,8 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["review_status", "quality_score", "id"], name="qa_pair_review_by_quality"),
             # Every pair sorted by quality, unfiltered: without it a million rows are sorted per page.
             models.Index(fields=["quality_score", "id"], name="qa_pair_by_quality"),
+            # The review queue by template version (qa_app.selectors.QUEUE_ORDERS).
+            models.Index(fields=["review_status", "template_version", "id"], name="qa_pair_review_by_version"),
         ]
         permissions = [
             ("review_qapair", "Can approve or reject a QA pair"),

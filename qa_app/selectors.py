@@ -1,7 +1,9 @@
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -176,3 +178,71 @@ def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
         label = f"{row['template_version__template__key']} v{row['template_version__version']}"
         per_version.append((row["template_version_id"], label, approved, rejected, round(rate, 1), rate < 50))
     return ReviewDashboard(by_status=by_status, per_reviewer=per_reviewer, per_version=per_version, days=days)
+
+
+# The review queue -----------------------------------------------------------------------------
+
+QUEUE_ORDERS = {
+    "flagged": ("Flagged first", (Case(When(flags=[], then=Value(1)), default=Value(0)), "id")),
+    "quality": ("Lowest quality first", ("quality_score", "id")),
+    "oldest": ("Oldest first", ("id",)),
+    "template_version": ("By template version", ("template_version_id", "id")),
+}
+DEFAULT_QUEUE_ORDER = "oldest"
+# The queue takes the QA pair list's filters (qa_app.filters.QAPairFilter), except the status:
+# the queue is the pending pairs.
+QUEUE_FILTERS = tuple(name for name in QAPairFilter.base_filters if name not in ("review_status", "is_preview"))
+# "Decided by you today" counts up to this many and then shows "N+".
+DECISIONS_TODAY_CAP = 1000
+# Above this many rows PostgreSQL's planner estimate stands in for COUNT(*) ("about N").
+EXACT_COUNT_LIMIT = 10_000
+
+
+def queue_params(params) -> dict[str, str]:
+    """The queue's filters and order from a query string or request body, unknown keys and empty
+    values dropped (one value each: what the queue carries from pair to pair in its links)."""
+    kept = {name: str(params.get(name)).strip() for name in (*QUEUE_FILTERS, "order") if params.get(name)}
+    kept = {name: value for name, value in kept.items() if value}
+    if kept.get("order") not in QUEUE_ORDERS:
+        kept.pop("order", None)
+    return kept
+
+
+def review_queue_filtered(queryset: QuerySet, params: dict) -> QuerySet:
+    """The queue's filters: `qa_pairs_filtered`, the QA pair list's; a malformed value matches nothing."""
+    filtered, _ = qa_pairs_filtered(queryset, {name: value for name, value in params.items() if name != "order"})
+    return filtered
+
+
+def review_queue(*, acting_user, params: dict | None = None, now=None) -> QuerySet:
+    """The pending pairs `acting_user` may be handed, in the queue's order: no other reviewer
+    holds an unexpired claim on them."""
+    params = params or {}
+    now = now or timezone.now()
+    pairs = review_queue_filtered(QAPair.objects.filter(review_status=QAPair.ReviewStatus.PENDING), params)
+    pairs = pairs.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now) | Q(claimed_by=acting_user))
+    _, ordering = QUEUE_ORDERS[params.get("order") or DEFAULT_QUEUE_ORDER]
+    return pairs.order_by(*ordering)
+
+
+def estimated_count(queryset: QuerySet, *, exact_below: int = EXACT_COUNT_LIMIT) -> tuple[int, bool]:
+    """(count, exact): COUNT(*) on SQLite and for small results; on PostgreSQL the planner's row
+    estimate when it says the result is large, as a count would read every matching row."""
+    if connection.vendor == "postgresql":
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate >= exact_below:
+            return estimate, False
+    return queryset.count(), True
+
+
+def decisions_today(*, user, now=None, cap: int = DECISIONS_TODAY_CAP) -> int:
+    """The pairs whose current decision `user` made since midnight (server time zone), counted up
+    to `cap` (a bulk approval of a million pairs must not make every page count them)."""
+    now = timezone.localtime(now or timezone.now())
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return QAPair.objects.filter(reviewed_by=user, reviewed_at__gte=midnight).order_by()[:cap].count()

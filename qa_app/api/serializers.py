@@ -3,8 +3,9 @@ from rest_framework import serializers
 from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
 
 from ..models import QAPair, ReviewDecision
-from ..selectors import qa_pair_ids_unknown
+from ..selectors import DEFAULT_QUEUE_ORDER, QUEUE_ORDERS, qa_pair_ids_unknown
 from ..services import REJECTION_NEEDS_REASON, REOPEN_NEEDS_REASON
+from ..services.claims import MAX_EXCLUDED
 
 MAX_BULK_IDS = 10_000
 REASON_REQUIRED = {"required": REJECTION_NEEDS_REASON, "blank": REJECTION_NEEDS_REASON}
@@ -183,8 +184,42 @@ class BulkReviewSerializer(serializers.Serializer):
 class BulkReviewResultSerializer(serializers.Serializer):
     decided = serializers.IntegerField(help_text="Pairs this review approved or rejected.")
     skipped = serializers.IntegerField(
-        help_text="Pairs not decided: no longer pending, already decided by you in this round, or your own text."
+        help_text="Pairs not decided: no longer pending, claimed by another reviewer, "
+        "already decided by you in this round, or your own text."
     )
     recorded = serializers.IntegerField(help_text="Decisions recorded on pairs that wait for a second reviewer.")
     escalated = serializers.IntegerField(help_text="Pairs whose second decision disagreed: awaiting adjudication.")
     own_content = serializers.IntegerField(help_text="Of the skipped: pairs you wrote or edited (four eyes).")
+
+
+class NextSerializer(serializers.Serializer):
+    """The queue to take the next pair from: its order and filters, and the caller's skips."""
+
+    order = serializers.ChoiceField(choices=list(QUEUE_ORDERS), required=False, default=DEFAULT_QUEUE_ORDER)
+    template_version = ObjectId(required=False)
+    job = ObjectId(required=False)
+    source = serializers.ChoiceField(choices=QAPair.Source.choices, required=False)
+    tenant_id = serializers.CharField(required=False, max_length=100)
+    locale = serializers.CharField(required=False, max_length=35)
+    exclude = serializers.ListField(
+        child=ObjectId(),
+        required=False,
+        default=list,
+        max_length=MAX_EXCLUDED,
+        help_text="Ids the caller skipped and does not want handed back (the API keeps no skip list).",
+    )
+
+
+class EditAndApproveSerializer(serializers.Serializer):
+    question = serializers.CharField(trim_whitespace=False)
+    answer = serializers.CharField(trim_whitespace=False)
+    context = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="What was corrected.")
+
+
+class EditAndApproveResultSerializer(serializers.Serializer):
+    pair = QAPairSerializer()
+    flags_added = serializers.ListField(child=serializers.CharField(), help_text="Flag codes the new text raised.")
+    flags_removed = serializers.ListField(child=serializers.CharField(), help_text="Flag codes the new text cleared.")
+    quality_before = serializers.FloatField(allow_null=True)
+    quality_after = serializers.FloatField(allow_null=True)

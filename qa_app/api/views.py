@@ -19,6 +19,9 @@ from .serializers import (
     ApproveSerializer,
     BulkReviewResultSerializer,
     BulkReviewSerializer,
+    EditAndApproveResultSerializer,
+    EditAndApproveSerializer,
+    NextSerializer,
     PairDecisionsSerializer,
     QAPairSerializer,
     RejectSerializer,
@@ -147,3 +150,50 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def agreement(self, request):
         return Response(AgreementSerializer(agreement_figures()).data)
+
+    @extend_schema(
+        summary="Claim the next pending pair of a queue for the caller",
+        description=(
+            "Hands the caller the next pair of the queue that the order and filters describe, claimed for "
+            "SYNTHGOV_REVIEW_CLAIM_SECONDS: no other reviewer is handed it meanwhile. The caller's earlier "
+            "claim ends. 204 when the queue has no pair left for the caller."
+        ),
+        request=NextSerializer,
+        responses={200: QAPairSerializer, 204: None, **errors(400, 403)},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def next(self, request):
+        queue = NextSerializer(data=request.data)
+        queue.is_valid(raise_exception=True)
+        options = dict(queue.validated_data)
+        exclude = options.pop("exclude")
+        pair = services.qa_pair_claim_next(acting_user=request.user, filters=options, exclude=exclude)
+        if pair is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._decided(pair)
+
+    @extend_schema(
+        summary="Skip a pair: the caller's claim on it ends",
+        request=None,
+        responses={200: QAPairSerializer, **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def skip(self, request, pk=None):
+        pair = self.get_object()
+        services.qa_pair_skip(pair=pair, acting_user=request.user)
+        return self._decided(pair)
+
+    @extend_schema(
+        summary="Correct a pending pair's text and approve it in one step",
+        description="Every deterministic check runs again on the new text; the answer says which flags changed.",
+        request=EditAndApproveSerializer,
+        responses={200: EditAndApproveResultSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="edit-and-approve", filter_backends=[])
+    def edit_and_approve(self, request, pk=None):
+        edit = EditAndApproveSerializer(data=request.data)
+        edit.is_valid(raise_exception=True)
+        result = services.qa_pair_edit_and_approve(
+            pair=self.get_object(), acting_user=request.user, **edit.validated_data
+        )
+        return Response(EditAndApproveResultSerializer(result).data)

@@ -26,7 +26,15 @@ from synthgov.text_limits import refuse_text_problems
 from ..assessment import assess_pair, index_pair
 from ..models import QAPair, RejectReason
 from ..selectors import qa_pair_duplicate_of
-from . import decisions
+from . import claims, decisions
+from .claims import (  # noqa: F401  (services of the app)
+    held_by_other,
+    qa_pair_claim,
+    qa_pair_claim_next,
+    qa_pair_skip,
+    refuse_claimed_by_other,
+    release_claim,
+)
 from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pair_promote, synthetic_pairs_insert  # noqa: F401  (services of the app)
 
 REVIEW_PERMISSION = "qa_app.review_qapair"
@@ -119,23 +127,30 @@ def _review_one(
     """
     _require_review_permission(acting_user)
     _lock(pair)
+    now = timezone.now()
+    refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
     decisions.refuse_unless_pending(pair, approve=approve)
     outcome = decisions.decide(
         pair,
         approve=approve,
         acting_user=acting_user,
         reason=reason,
-        at=timezone.now(),
+        at=now,
         edited=edited,
         original=original,
         reject_reason=reject_reason,
     )
+    if outcome.effect == "recorded":
+        # The first of two blind decisions leaves the pair (and its history) as it was; only the claim ends.
+        QAPair.objects.filter(pk=pair.pk).update(claimed_by=None, claimed_until=None)
+        return pair
     if outcome.effect == "decided":
-        record_change(pair, user=acting_user, action="approved" if approve else "rejected", reason=reason)
-        pair.save()
-    elif outcome.effect == "escalated":
+        action = ("approved with edits" if edited else "approved") if approve else "rejected"
+        record_change(pair, user=acting_user, action=action, reason=reason)
+    else:
         record_change(pair, user=acting_user, action=ESCALATED)
-        pair.save()
+    release_claim(pair)
+    pair.save()
     return pair
 
 
@@ -182,7 +197,8 @@ def qa_pairs_review(
 
     The pairs are read again under a row lock, chunk by chunk in id order (so two bulk reviews
     never deadlock): a pair another reviewer decided meanwhile, even after the caller loaded it,
-    is skipped, and the others are decided. Each counts as the reviewer's individual decision:
+    is skipped, and so is a pair another reviewer holds an unexpired claim on (services/claims.py);
+    the others are decided. Each counts as the reviewer's individual decision:
     one ReviewDecision row per pair, and pairs that need two decisions follow the same rules as
     one by one (first decision recorded blind, agreement decides, disagreement escalates). Pairs
     the reviewer wrote or edited are skipped (four eyes). Because every pair gets the same
@@ -213,10 +229,12 @@ def qa_pairs_review(
     four_eyes = settings.SYNTHGOV_FOUR_EYES
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
         # Plain tuples, not model instances: at 10,000 pairs, building instances costs more than the UPDATE.
-        locked = decisions.lock_pairs(ids[start : start + BULK_REVIEW_CHUNK])
+        chunk_ids = ids[start : start + BULK_REVIEW_CHUNK]
+        locked = decisions.lock_pairs(chunk_ids)
+        held = claims.held_by_others(chunk_ids, acting_user, now)
         pending = []
         for row in map(_LockedPair._make, locked):
-            if row.review_status != QAPair.ReviewStatus.PENDING:
+            if row.review_status != QAPair.ReviewStatus.PENDING or row.pk in held:
                 continue
             if four_eyes and acting_user.pk in (row.created_by_id, row.edited_by_id):
                 totals["own_content"] += 1
@@ -250,10 +268,18 @@ def qa_pairs_review(
                 reviewed_at=now,
                 review_reason=reason,
                 updated_at=now,
+                claimed_by_id=None,
+                claimed_until=None,
             )
             record_bulk_change(QAPair, [pair.pk for pair in final], user=acting_user, reason=change_reason, at=now)
         if escalated:
-            decisions.update_pairs([pair.pk for pair in escalated], review_status=escalated_status, updated_at=now)
+            decisions.update_pairs(
+                [pair.pk for pair in escalated],
+                review_status=escalated_status,
+                updated_at=now,
+                claimed_by_id=None,
+                claimed_until=None,
+            )
             record_bulk_change(QAPair, [pair.pk for pair in escalated], user=acting_user, reason=ESCALATED, at=now)
         totals["decided"] += len(final)
         totals["recorded"] += len(recorded)
@@ -338,3 +364,60 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     if text_changed:
         index_pair(pair, previous=stored)
     return pair
+
+
+@dataclass(frozen=True)
+class EditAndApproveResult:
+    pair: QAPair
+    flags_added: list[str]
+    flags_removed: list[str]
+    quality_before: float | None
+    quality_after: float | None
+
+
+def _flag_codes(flags) -> set[str]:
+    return {flag.get("code", "?") for flag in flags or []}
+
+
+@transaction.atomic
+def qa_pair_edit_and_approve(
+    *, pair: QAPair, acting_user, question: str, answer: str, context: str, reason: str = ""
+) -> EditAndApproveResult:
+    """Correct a pending pair's text and approve it in one step.
+
+    Two history rows: the edit (the row before it keeps the original text; a generated pair that
+    has no history row yet gets one of its stored text first), then the approval, marked as made
+    with edits. Every deterministic check runs again on the new text before the decision is
+    stored; the result says which flags the edit raised or cleared.
+    """
+    _require_review_permission(acting_user)
+    refuse_text_problems({"question": question, "answer": answer, "context": context})
+    reason = _clean_reason(reason, required=False)
+    _lock(pair)
+    now = timezone.now()
+    refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
+    if pair.review_status != QAPair.ReviewStatus.PENDING:
+        raise TransitionRefused(
+            f"QA pair #{pair.pk} is {pair.review_status}; only pending pairs can be approved (reopen it first)."
+        )
+    stored = {field: getattr(pair, field) for field in CONTENT_FIELDS}
+    flags_before, quality_before = _flag_codes(pair.flags), pair.quality_score
+    pair.question, pair.answer, pair.context = question, answer, context or ""
+    if pair.compute_content_hash() != pair.content_hash:
+        qa_pair_refuse_duplicate(pair)
+    if not QAPair.history.filter(id=pair.pk).exists():
+        # Inserted in bulk without history (generation): keep the text as it was before the edit.
+        record_bulk_change(QAPair, [pair.pk], user=None, reason="as stored before an edit", at=now)
+    assess_pair(pair)
+    record_change(pair, user=acting_user, action="edited in review", reason=reason)
+    pair.save()
+    index_pair(pair, previous=stored)
+    _review_one(pair, approve=True, acting_user=acting_user, reason=reason, edited=True)
+    flags_after = _flag_codes(pair.flags)
+    return EditAndApproveResult(
+        pair=pair,
+        flags_added=sorted(flags_after - flags_before),
+        flags_removed=sorted(flags_before - flags_after),
+        quality_before=quality_before,
+        quality_after=pair.quality_score,
+    )

@@ -214,6 +214,8 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # Four eyes: a version's author may not publish it.
 SYNTHGOV_FOUR_EYES = env_bool("SYNTHGOV_FOUR_EYES", True)
+# How long opening a pair in the review queue keeps it for that reviewer (README "Reviewing").
+SYNTHGOV_REVIEW_CLAIM_SECONDS = env_int("SYNTHGOV_REVIEW_CLAIM_SECONDS", 300, minimum=10)
 # Largest rendered field, in characters; a careless template cannot fill memory.
 SYNTHGOV_MAX_RENDERED_CHARS = 64 * 1024
 # The secure template profile: only whitelisted filters and tests, no import, macro or call,

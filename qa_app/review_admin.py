@@ -20,7 +20,8 @@ from synthgov.errors import DomainError
 from synthgov.markdown import render_markdown
 
 from . import selectors, services
-from .assessment import LLM_JUDGE_SCORE
+from .assessment import FLAG_CODES, LLM_JUDGE_SCORE
+from .filters import YES_NO
 from .models import QAPair
 
 SKIPPED_KEY = "synthgov_review_skipped"
@@ -35,11 +36,19 @@ class QueueFilterForm(forms.Form):
         required=False,
         initial=selectors.DEFAULT_QUEUE_ORDER,
     )
+    search = forms.CharField(required=False, label="Search")
     template_version = forms.IntegerField(required=False, min_value=1, label="Template version id")
     job = forms.IntegerField(required=False, min_value=1, label="Job id")
     source = forms.ChoiceField(choices=[("", "any"), *QAPair.Source.choices], required=False)
-    tenant = forms.CharField(required=False, max_length=100)
+    tenant_id = forms.CharField(required=False, max_length=100, label="Tenant")
     locale = forms.CharField(required=False, max_length=35)
+    flag = forms.ChoiceField(choices=[("", "any"), *FLAG_CODES.items()], required=False)
+    quality_score_min = forms.FloatField(required=False, label="Quality from")
+    quality_score_max = forms.FloatField(required=False, label="to")
+    judge_score_min = forms.FloatField(required=False, label="Judge score from")
+    judge_score_max = forms.FloatField(required=False, label="to")
+    has_near_duplicate = forms.ChoiceField(choices=[("", "any"), *YES_NO], required=False, label="Near-duplicate")
+    # The other filters of the QA pair list (chapter, subchapter, template) are taken from the query string too.
 
 
 class EditForm(forms.Form):

@@ -137,6 +137,8 @@ def decisions_visible_to(pair: QAPair, user) -> tuple[list[ReviewDecision], int]
 @dataclass(frozen=True)
 class ReviewDashboard:
     by_status: dict[str, int]
+    # Pending pairs a reviewer holds an unexpired claim on (opened from the review queue).
+    claimed: int
     # (username, decisions, approvals, rejections) in the last `days` days, most decisions first.
     per_reviewer: list[tuple[str, int, int, int]]
     # (template version id, label, approved, rejected, approval %, mostly rejected) per version with decided pairs.
@@ -146,8 +148,15 @@ class ReviewDashboard:
 
 def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
     """The admin index's review figures, three aggregate queries whatever the table size."""
-    by_status = dict(QAPair.objects.order_by().values_list("review_status").annotate(count=Count("pk")))
-    since = (now or timezone.now()) - timedelta(days=days)
+    now = now or timezone.now()
+    counts = list(
+        QAPair.objects.order_by()
+        .values_list("review_status")
+        .annotate(count=Count("pk"), claimed=Count("pk", filter=Q(claimed_until__gt=now)))
+    )
+    by_status = {status: count for status, count, _ in counts}
+    claimed = sum(claimed for status, _, claimed in counts if status == QAPair.ReviewStatus.PENDING)
+    since = now - timedelta(days=days)
     per_reviewer = [
         (row["reviewer__username"], row["total"], row["approvals"], row["rejections"])
         for row in ReviewDecision.objects.filter(decided_at__gte=since)
@@ -177,7 +186,9 @@ def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
         rate = 100 * approved / (approved + rejected)
         label = f"{row['template_version__template__key']} v{row['template_version__version']}"
         per_version.append((row["template_version_id"], label, approved, rejected, round(rate, 1), rate < 50))
-    return ReviewDashboard(by_status=by_status, per_reviewer=per_reviewer, per_version=per_version, days=days)
+    return ReviewDashboard(
+        by_status=by_status, claimed=claimed, per_reviewer=per_reviewer, per_version=per_version, days=days
+    )
 
 
 # The review queue -----------------------------------------------------------------------------

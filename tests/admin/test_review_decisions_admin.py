@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from qa_app.models import QAPair, ReviewDecision
 from qa_app.selectors import review_dashboard
-from qa_app.services import qa_pair_approve, qa_pair_reject
+from qa_app.services import qa_pair_approve, qa_pair_claim_next, qa_pair_reject
 from tests.factories import (
     QAPairFactory,
     RejectReasonFactory,
@@ -190,6 +190,17 @@ def test_the_index_dashboard_highlights_a_mostly_rejected_version(client, review
 
     assert rows[good.pk][4:] == (100.0, False)
     assert rows[bad.pk][4:] == (25.0, True)
+
+
+def test_the_index_dashboard_counts_the_pairs_claimed_now(client, reviewer):
+    QAPairFactory.create_batch(3)
+    qa_pair_claim_next(acting_user=reviewer, filters={})
+    client.force_login(reviewer)
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.context["figures"].claimed == 1
+    assert '<td class="claimed-count">1</td>' in response.content.decode()
 
 
 def test_the_index_dashboard_is_not_shown_without_the_view_permission(client, author):

@@ -27,6 +27,7 @@ from . import selectors, services
 from .admin_filters import QUEUE_LIST_FILTERS
 from .agreement import agreement_figures
 from .assessment import LLM_JUDGE_SCORE
+from .decision_display import decided_message, decision_table
 from .models import QAPair, QAPairAwaitingAdjudication, RejectReason, ReviewDecision
 from .review_admin import ReviewQueueAdminMixin
 from .selectors import decisions_visible_to
@@ -90,49 +91,6 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="What the next reviewer should look at; required."
     )
-
-
-def decision_table(decisions, hidden: int = 0) -> str:
-    """A pair's review decisions as a small table (who, what, why, when), with the hidden ones counted."""
-    if not decisions and not hidden:
-        return "—"
-    rows = format_html_join(
-        "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                decision.round,
-                decision.reviewer.get_username(),
-                decision.get_decision_display() + (" (adjudication)" if decision.is_adjudication else ""),
-                decision.reason or "—",
-                _edit_summary(decision),
-                decision.decided_at.strftime("%Y-%m-%d %H:%M"),
-            )
-            for decision in decisions
-        ),
-    )
-    note = (
-        format_html(
-            "<p>{} decision(s) of other reviewers in this open round are hidden until it is over (blind review).</p>",
-            hidden,
-        )
-        if hidden
-        else ""
-    )
-    return format_html(
-        '<table class="synthgov-decisions"><thead><tr><th>round</th><th>reviewer</th><th>decision</th>'
-        "<th>reason</th><th>edit</th><th>when</th></tr></thead><tbody>{}</tbody></table>{}",
-        rows,
-        note,
-    )
-
-
-def _edit_summary(decision) -> str:
-    if not decision.edited:
-        return "—"
-    before = decision.original or {}
-    changed = [field for field, text in decision.edited.items() if before.get(field) != text]
-    return "changed " + ", ".join(changed) if changed else "no change"
 
 
 class SameDirectionTieBreakChangeList(ChangeList):
@@ -332,7 +290,7 @@ class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, 
 
     def approve(self, request, pair):
         services.qa_pair_approve(pair=pair, acting_user=request.user)
-        self.message_user(request, _decided_message(pair, "Approved"), messages.SUCCESS)
+        self.message_user(request, decided_message(pair, "Approved"), messages.SUCCESS)
 
     def reopen(self, request, pair):
         form = ReopenForm(request.POST if selected_action_submitted(request) else None)
@@ -348,7 +306,7 @@ class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, 
         if form.is_valid() and self.call_into_form(
             form, services.qa_pair_reject, pair=pair, acting_user=request.user, **form.service_kwargs
         ):
-            self.message_user(request, _decided_message(pair, "Rejected"), messages.SUCCESS)
+            self.message_user(request, decided_message(pair, "Rejected"), messages.SUCCESS)
             return None
         return render_action_form(self, request, title=f"Reject QA pair #{pair.pk}", form=form, submit="Reject")
 
@@ -440,15 +398,6 @@ class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, 
             )
         acted = result.decided or result.recorded or result.escalated
         self.message_user(request, message, messages.SUCCESS if acted else messages.WARNING)
-
-
-def _decided_message(pair, verb: str) -> str:
-    """What a single decision did: decided the pair, recorded a first of two decisions, or escalated."""
-    if pair.review_status == QAPair.ReviewStatus.PENDING:
-        return f"Recorded your decision on #{pair.pk}; it needs a second reviewer's before it is decided."
-    if pair.review_status == QAPair.ReviewStatus.AWAITING_ADJUDICATION:
-        return f"Recorded your decision on #{pair.pk}; the reviewers disagree, so it goes to adjudication."
-    return f"{verb} #{pair.pk}."
 
 
 @admin.register(QAPairAwaitingAdjudication)

@@ -21,8 +21,9 @@ from synthgov.markdown import render_markdown
 
 from . import selectors, services
 from .assessment import FLAG_CODES, LLM_JUDGE_SCORE
+from .decision_display import decided_message, decision_table
 from .filters import YES_NO
-from .models import QAPair
+from .models import QAPair, RejectReason
 
 SKIPPED_KEY = "synthgov_review_skipped"
 SEEN_KEY = "synthgov_review_seen"
@@ -200,7 +201,8 @@ class ReviewQueueAdminMixin:
                 for flag in pair.flags or []
                 if flag.get("code") == "near_duplicate" and flag.get("of")
             ],
-            "decisions": self._earlier_decisions(pair),
+            "decisions": decision_table(*selectors.decisions_visible_to(pair, request.user)),
+            "reject_reasons": RejectReason.objects.filter(active=True),
             "position": position + 1,
             "previous_url": self._pair_url(seen[position - 1], params) if position > 0 else "",
             "following_url": self._pair_url(seen[position + 1], params) if position + 1 < len(seen) else "",
@@ -220,11 +222,16 @@ class ReviewQueueAdminMixin:
         edit_form = None
         try:
             if action == "approve":
-                services.qa_pair_approve(pair=pair, acting_user=request.user)
-                self.message_user(request, f"Approved #{pair.pk}.", messages.SUCCESS)
+                pair = services.qa_pair_approve(pair=pair, acting_user=request.user)
+                self.message_user(request, decided_message(pair, "Approved"), messages.SUCCESS)
             elif action == "reject":
-                services.qa_pair_reject(pair=pair, acting_user=request.user, reason=request.POST.get("reason", ""))
-                self.message_user(request, f"Rejected #{pair.pk}.", messages.SUCCESS)
+                pair = services.qa_pair_reject(
+                    pair=pair,
+                    acting_user=request.user,
+                    reason=request.POST.get("reason", ""),
+                    reason_code=request.POST.get("reason_code", ""),
+                )
+                self.message_user(request, decided_message(pair, "Rejected"), messages.SUCCESS)
             elif action == "edit":
                 edit_form = EditForm(request.POST)
                 if not edit_form.is_valid():
@@ -284,14 +291,3 @@ class ReviewQueueAdminMixin:
         rows.append(("tenant", pair.tenant_id, ""))
         rows.append(("locale", pair.locale, ""))
         return rows
-
-    @staticmethod
-    def _earlier_decisions(pair) -> list:
-        """Decisions, reopenings and edits from the history (the decisions branch gives them rows)."""
-        return list(
-            pair.history.exclude(history_change_reason__isnull=True)
-            .exclude(history_change_reason="")
-            .select_related("history_user")
-            .only("history_date", "history_change_reason", "history_user__username")
-            .order_by("-history_date")[:20]
-        )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa_app.models import QAPair
-from tests.factories import QAPairFactory
+from tests.factories import QAPairFactory, RejectReasonFactory, ReviewDecisionFactory, TwoReviewerPairFactory
 
 QUEUE_URL = reverse("admin:qa_app_qapair_review_queue")
 NEXT_URL = reverse("admin:qa_app_qapair_review_next")
@@ -158,6 +158,40 @@ def test_reject_on_the_review_page_stores_the_reason(reviewer_client, pending_pa
 
     stored = QAPair.objects.get(pk=pending_pair.pk)
     assert (stored.review_status, stored.review_reason) == (QAPair.ReviewStatus.REJECTED, "wrong sum")
+
+
+def test_reject_on_the_review_page_takes_a_listed_reason(reviewer_client, pending_pair):
+    listed = RejectReasonFactory(code="wrong-answer", label="The answer is wrong")
+
+    page = reviewer_client.get(review_url(pending_pair)).content.decode()
+    reviewer_client.post(review_url(pending_pair), {"action": "reject", "reason": "", "reason_code": listed.code})
+
+    assert '<option value="wrong-answer">The answer is wrong</option>' in page
+    stored = QAPair.objects.get(pk=pending_pair.pk)
+    assert (stored.review_status, stored.review_reason) == (QAPair.ReviewStatus.REJECTED, "The answer is wrong")
+
+
+def test_the_first_of_two_decisions_on_the_review_page_is_reported_as_recorded(reviewer_client):
+    pair = TwoReviewerPairFactory()
+
+    response = reviewer_client.post(review_url(pair), {"action": "approve"}, follow=True)
+
+    assert f"Recorded your decision on #{pair.pk}; it needs a second reviewer's before it is decided." in (
+        messages_of(response)
+    )
+    assert QAPair.objects.get(pk=pair.pk).review_status == QAPair.ReviewStatus.PENDING
+
+
+def test_the_review_page_lists_the_reviewers_own_decision_and_hides_the_others(
+    reviewer_client, reviewer, other_reviewer
+):
+    pair = TwoReviewerPairFactory()
+    ReviewDecisionFactory(pair=pair, reviewer=other_reviewer, reason="looks fine to me")
+
+    page = reviewer_client.get(review_url(pair)).content.decode()
+
+    assert "looks fine to me" not in page
+    assert "1 decision(s) of other reviewers in this open round are hidden" in page
 
 
 def test_edit_on_the_review_page_approves_the_edited_text_and_reports_the_flags(reviewer_client, pending_pair):

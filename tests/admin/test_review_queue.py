@@ -264,6 +264,7 @@ def test_the_review_page_runs_a_fixed_number_of_queries(reviewer_client, django_
         QAPairFactory()
 
     # Session, user, pair, permissions (2), claim (savepoint, 3, release), pair with its lineage,
-    # remaining (on PostgreSQL an EXPLAIN first), earlier decisions, decided today, session save.
-    with django_assert_max_num_queries(18):
+    # remaining (on PostgreSQL an EXPLAIN first), earlier decisions, listed reject reasons, decided
+    # today, session save.
+    with django_assert_max_num_queries(19):
         reviewer_client.get(review_url(pair))

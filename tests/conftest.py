@@ -54,6 +54,17 @@ def curator(make_user):
 
 
 @pytest.fixture
+def second(make_user):
+    """A second reviewer, for two-reviewer (blind) review."""
+    return make_user("second-reviewer", "Reviewers")
+
+
+@pytest.fixture
+def adjudicator(make_user):
+    return make_user("adjudicator", "Adjudicators")
+
+
+@pytest.fixture
 def nobody(make_user):
     return make_user("nobody")
 

@@ -26,16 +26,6 @@ def messages_of(response):
 
 
 @pytest.fixture
-def second(make_user):
-    return make_user("second-reviewer", "Reviewers")
-
-
-@pytest.fixture
-def adjudicator(make_user):
-    return make_user("adjudicator", "Adjudicators")
-
-
-@pytest.fixture
 def disputed(db, reviewer, second):
     pair = TwoReviewerPairFactory(question="What is 3 plus 3?", answer="6")
     qa_pair_approve(pair=pair, acting_user=reviewer, reason="correct")

@@ -19,16 +19,6 @@ def pending_pair(db):
 
 
 @pytest.fixture
-def second(make_user):
-    return make_user("second-reviewer", "Reviewers")
-
-
-@pytest.fixture
-def adjudicator(make_user):
-    return make_user("adjudicator", "Adjudicators")
-
-
-@pytest.fixture
 def disputed(db, reviewer, second):
     pair = TwoReviewerPairFactory()
     qa_pair_approve(pair=pair, acting_user=reviewer, reason="fine")

@@ -25,16 +25,6 @@ def first(make_user):
 
 
 @pytest.fixture
-def second(make_user):
-    return make_user("second-reviewer", "Reviewers")
-
-
-@pytest.fixture
-def adjudicator(make_user):
-    return make_user("adjudicator", "Adjudicators")
-
-
-@pytest.fixture
 def pair(db):
     return TwoReviewerPairFactory()
 

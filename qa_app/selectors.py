@@ -1,11 +1,11 @@
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
+
+from synthgov import counting
 
 from . import search
 from .filters import QAPairFilter
@@ -237,18 +237,8 @@ def review_queue(*, acting_user, params: dict | None = None, now=None) -> QueryS
 
 
 def estimated_count(queryset: QuerySet, *, exact_below: int = EXACT_COUNT_LIMIT) -> tuple[int, bool]:
-    """(count, exact): COUNT(*) on SQLite and for small results; on PostgreSQL the planner's row
-    estimate when it says the result is large, as a count would read every matching row."""
-    if connection.vendor == "postgresql":
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate >= exact_below:
-            return estimate, False
-    return queryset.count(), True
+    """(count, exact) of the queue: synthgov.counting's estimate above `exact_below` on PostgreSQL."""
+    return counting.estimated_count(queryset, exact_below=exact_below)
 
 
 def decisions_today(*, user, now=None, cap: int = DECISIONS_TODAY_CAP) -> int:

@@ -1,6 +1,9 @@
 """LargeTablePaginator shows exactly the pages Django's own paginator shows."""
 
+import pytest
 from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from qa_app.models import QAPair
 from synthgov.admin_tools import LargeTablePaginator
@@ -21,3 +24,29 @@ def test_a_small_table_is_counted_exactly(db):
     QAPairFactory.create_batch(3)
 
     assert LargeTablePaginator(QAPair.objects.order_by("id"), 50).count == 3
+
+
+def test_a_small_filtered_list_is_counted_exactly(db):
+    QAPairFactory.create_batch(3, locale="de")
+    QAPairFactory(locale="en")
+
+    assert LargeTablePaginator(QAPair.objects.filter(locale="de").order_by("id"), 50).count == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner estimates")
+def test_a_large_filtered_list_is_counted_from_the_planners_estimate_not_by_count(db, monkeypatch):
+    QAPairFactory.create_batch(3, locale="de")
+    monkeypatch.setattr(LargeTablePaginator, "exact_below", 1)
+    paginator = LargeTablePaginator(QAPair.objects.filter(locale="de").order_by("id"), 50)
+
+    with CaptureQueriesContext(connection) as queries:
+        count = paginator.count
+
+    assert count >= 1
+    assert [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()] == []
+
+
+def test_a_list_filtered_to_nothing_counts_zero(db):
+    QAPairFactory()
+
+    assert LargeTablePaginator(QAPair.objects.filter(pk__in=[]).order_by("id"), 50).count == 0

@@ -268,3 +268,11 @@ def test_the_review_page_runs_a_fixed_number_of_queries(reviewer_client, django_
     # today, session save.
     with django_assert_max_num_queries(19):
         reviewer_client.get(review_url(pair))
+
+
+def test_a_queue_filtered_to_nothing_shows_no_pairs(reviewer_client, pending_pair):
+    response = reviewer_client.get(QUEUE_URL, {"quality_score_min": "0.9", "quality_score_max": "0.1"})
+
+    assert response.status_code == 200
+    assert list(response.context["rows"]) == []
+    assert response.context["remaining"] == 0

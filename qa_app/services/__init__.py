@@ -408,6 +408,11 @@ def qa_pair_edit_and_approve(
     if not QAPair.history.filter(id=pair.pk).exists():
         # Inserted in bulk without history (generation): keep the text as it was before the edit.
         record_bulk_change(QAPair, [pair.pk], user=None, reason="as stored before an edit", at=now)
+    if any(stored[field] != getattr(pair, field) for field in CONTENT_FIELDS):
+        # As for any edit: decisions already made in this round were on the old text, so a new
+        # round starts (with two reviewers, the other one decides again on what is approved now).
+        pair.review_round += 1
+        pair.edited_by = acting_user
     assess_pair(pair)
     record_change(pair, user=acting_user, action="edited in review", reason=reason)
     pair.save()

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from qa_app.models import QAPair
-from qa_app.services import qa_pair_edit_and_approve
+from qa_app.services import qa_pair_approve, qa_pair_edit_and_approve
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from synthgov.text_limits import TEXT_HAS_NUL, TEXT_TOO_LONG
-from tests.factories import QAPairFactory
+from tests.factories import QAPairFactory, TwoReviewerPairFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,14 @@ def test_edit_and_approve_refuses_a_nul_in_the_note(pending_pair, reviewer, stor
         )
 
     assert stored_pair(pending_pair) == before
+
+
+def test_edit_and_approve_after_another_reviewers_approval_starts_a_new_round(reviewer, second):
+    pair = TwoReviewerPairFactory(question="What is 2 plus 2?", answer="5")
+    qa_pair_approve(pair=pair, acting_user=second)
+
+    edit(QAPair.objects.get(pk=pair.pk), reviewer, answer="4")
+
+    stored = QAPair.objects.get(pk=pair.pk)
+    # The other reviewer approved "5": the edited "4" waits for a second decision on the new text.
+    assert (stored.review_status, stored.review_round, stored.edited_by) == (QAPair.ReviewStatus.PENDING, 2, reviewer)

@@ -23,6 +23,10 @@ def default_allowed_sources() -> list:
     return list(QAPair.Source.values)
 
 
+def default_formats() -> list:
+    return ["openai_chat"]
+
+
 class Collection(models.Model):
     class Purpose(models.TextChoices):
         TRAINING = "training", "Training"
@@ -39,6 +43,20 @@ class Collection(models.Model):
         default=default_split_ratios, help_text="Used for members without an explicit split."
     )
     seed = models.BigIntegerField(default=0, help_text="Seeds the stable automatic split assignment.")
+    description = models.TextField(blank=True, help_text="What the collection is for; opens its dataset card.")
+    default_formats = models.JSONField(
+        default=default_formats, help_text="Formats a release writes unless it asks for others."
+    )
+    allow_pii = models.BooleanField(
+        default=False, help_text="Release pairs flagged for PII (else left out). Needs its own permission."
+    )
+    tenant_id = models.CharField(
+        max_length=100, blank=True, help_text="The tenant whose pairs it holds; empty only when cross-tenant."
+    )
+    cross_tenant = models.BooleanField(default=False, help_text="Holds pairs of several tenants (set by an approver).")
+    coverage_targets = models.JSONField(
+        default=dict, blank=True, help_text='Approved pairs wanted per "chapter" or "chapter/subchapter" key.'
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -48,7 +66,12 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["slug"]
-        permissions = [("release_collection", "Can release a collection")]
+        permissions = [
+            ("release_collection", "Can release a collection"),
+            ("lift_synthetic_wall", "Can let synthetic pairs into an evaluation collection"),
+            ("allow_pii_collection", "Can let pairs flagged for PII into a collection's releases"),
+            ("set_cross_tenant_collection", "Can make a collection cross-tenant"),
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -98,6 +121,7 @@ class Release(FSMModelMixin, models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="releases")
     version = models.PositiveIntegerField()
     status = FSMField(default=Status.BUILDING, choices=Status.choices, protected=True)
+    formats = models.JSONField(default=list, blank=True, help_text="The formats written, in order.")
     manifest = models.JSONField(default=dict, blank=True)
     files = models.JSONField(default=list, blank=True)
     # Fixed when the release is made: renaming the collection must not move released files.

@@ -19,6 +19,11 @@ ROLES = {
         "templates_app.view_templateversion",
         "templates_app.publish_templateversion",
         "templates_app.archive_templateversion",
+        # Governance of releases: lifting the synthetic wall, letting PII out, crossing tenants.
+        "collections_app.view_collection",
+        "collections_app.lift_synthetic_wall",
+        "collections_app.allow_pii_collection",
+        "collections_app.set_cross_tenant_collection",
     ],
     "Operators": [
         "templates_app.view_templateversion",

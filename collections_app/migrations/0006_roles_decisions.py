@@ -7,7 +7,7 @@ from synthgov.roles import ensure_roles_in_migration
 
 
 def update_roles(apps, schema_editor):
-    ensure_roles_in_migration(apps)
+    ensure_roles_in_migration(apps, missing_ok=True)
 
 
 class Migration(migrations.Migration):

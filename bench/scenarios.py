@@ -451,8 +451,9 @@ def search(n: int, repeat: int) -> list[Result]:
         return elapsed
 
     reference_sql = (
-        "SELECT id, question, ts_rank(search_vector, q) AS rank FROM qa_app_qapair,"
-        " websearch_to_tsquery('english', %s) AS q WHERE search_vector @@ q ORDER BY rank DESC, id DESC LIMIT 50"
+        "SELECT p.id, p.question, ts_rank(d.document, q) AS rank FROM qa_app_qapair p"
+        " JOIN qa_app_qapairsearchdocument d ON d.pair_id = p.id, websearch_to_tsquery('english', %s) AS q"
+        " WHERE d.document @@ q ORDER BY rank DESC, p.id DESC LIMIT 50"
     )
     measures = {
         "selector": lambda word: selector(word),

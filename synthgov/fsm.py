@@ -18,7 +18,7 @@ def copy_stored_values(instance: models.Model, stored: models.Model, *, fields: 
         if fields and field.name not in fields:
             continue
         if field.attname not in stored.__dict__:
-            # Deferred by the manager (QAPair.search_vector): not read, so not copied; a value
+            # A deferred field: not read, so not copied; a value
             # the instance held is dropped, so reading it loads the stored one.
             instance.__dict__.pop(field.attname, None)
             continue

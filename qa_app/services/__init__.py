@@ -227,14 +227,14 @@ def qa_pairs_review(
     )
     escalated_status = _pending_pair_after(lambda pair: pair.escalate())
     four_eyes = settings.SYNTHGOV_FOUR_EYES
+    claimed_elsewhere = claims.held_by_other_sql(acting_user, now)
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
         # Plain tuples, not model instances: at 10,000 pairs, building instances costs more than the UPDATE.
         chunk_ids = ids[start : start + BULK_REVIEW_CHUNK]
-        locked = decisions.lock_pairs(chunk_ids)
-        held = claims.held_by_others(chunk_ids, acting_user, now)
+        locked = decisions.lock_pairs(chunk_ids, held=claimed_elsewhere)
         pending = []
         for row in map(_LockedPair._make, locked):
-            if row.review_status != QAPair.ReviewStatus.PENDING or row.pk in held:
+            if row.review_status != QAPair.ReviewStatus.PENDING or row.held_by_other:
                 continue
             if four_eyes and acting_user.pk in (row.created_by_id, row.edited_by_id):
                 totals["own_content"] += 1
@@ -295,6 +295,7 @@ class _LockedPair(NamedTuple):
     review_round: int
     created_by_id: int | None
     edited_by_id: int | None
+    held_by_other: int
 
 
 def _pending_pair_after(transition) -> str:

@@ -222,16 +222,20 @@ def insert_bulk_decisions(
 LOCKED_COLUMNS = ("id", "review_status", "decisions_needed", "review_round", "created_by_id", "edited_by_id")
 
 
-def lock_pairs(pks: list[int]) -> list[tuple]:
-    """(id, review_status, decisions_needed, review_round, created_by_id, edited_by_id) of the pairs,
-    read under SELECT ... FOR UPDATE in id order (so two bulk reviews never deadlock)."""
+def lock_pairs(pks: list[int], *, held: tuple[str, list]) -> list[tuple]:
+    """(id, review_status, decisions_needed, review_round, created_by_id, edited_by_id, held) of the
+    pairs, read under SELECT ... FOR UPDATE in id order (so two bulk reviews never deadlock);
+    `held` is the SQL of a condition on the row and its params (claims.held_by_other_sql)."""
     quote = connection.ops.quote_name
     where, params = pk_filter(quote("id"), pks)
+    held_sql, held_params = held
     columns = ", ".join(quote(column) for column in LOCKED_COLUMNS)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {quote(QAPair._meta.db_table)} WHERE {where} ORDER BY {quote('id')}{lock}", params
+            f"SELECT {columns}, CASE WHEN {held_sql} THEN 1 ELSE 0 END FROM {quote(QAPair._meta.db_table)}"
+            f" WHERE {where} ORDER BY {quote('id')}{lock}",
+            held_params + params,
         )
         return cursor.fetchall()
 

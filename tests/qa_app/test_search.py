@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from jobs_app.services import rejected_artifact_promote
-from qa_app.models import QAPair
+from qa_app.models import QAPair, QAPairSearchDocument
 from qa_app.search import MAX_SEARCH_CHARS, SEARCH_HAS_NUL, fts5_query
 from qa_app.selectors import qa_pairs_matching
 from qa_app.services import qa_pair_approve, qa_pair_create, qa_pair_edit
@@ -175,13 +175,43 @@ def test_the_fts5_triggers_exist_once_every_migration_ran(db):
     assert {"qa_app_qapair_fts_insert", "qa_app_qapair_fts_delete", "qa_app_qapair_fts_update"} <= triggers
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's search vector has a GIN index")
-def test_the_search_vector_has_a_gin_index(db):
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's search documents have a GIN index")
+def test_the_search_documents_have_a_gin_index(db):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'qa_pair_search_vector'")
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'qa_pair_search_document'")
         (definition,) = cursor.fetchone()
 
-    assert "USING gin (search_vector)" in definition
+    assert "USING gin (document)" in definition
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers write PostgreSQL's search documents")
+def test_an_edited_text_is_found_by_its_new_words_only(db):
+    pair = QAPairFactory(question="Why do glaciers calve?", answer="Ice fractures.")
+    QAPair.objects.filter(pk=pair.pk).update(question="Why do volcanoes erupt?")
+
+    assert list(qa_pairs_matching(QAPair.objects.all(), "volcanoes")) == [pair]
+    assert list(qa_pairs_matching(QAPair.objects.all(), "glaciers")) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers write PostgreSQL's search documents")
+def test_a_review_decision_leaves_the_search_document_alone(db):
+    pair = QAPairFactory(question="Why do glaciers calve?", answer="Ice fractures.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ctid::text FROM qa_app_qapairsearchdocument WHERE pair_id = %s", [pair.pk])
+        (written,) = cursor.fetchone()
+        QAPair.objects.filter(pk=pair.pk).update(review_status=QAPair.ReviewStatus.APPROVED)
+        cursor.execute("SELECT ctid::text FROM qa_app_qapairsearchdocument WHERE pair_id = %s", [pair.pk])
+        (after,) = cursor.fetchone()
+
+    assert after == written
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers write PostgreSQL's search documents")
+def test_a_deleted_pair_leaves_no_search_document(db):
+    pair = QAPairFactory(question="Why do glaciers calve?", answer="Ice fractures.")
+    QAPair.objects.filter(pk=pair.pk).delete()
+
+    assert not QAPairSearchDocument.objects.filter(pair_id=pair.pk).exists()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the probe guards PostgreSQL's plan choice")

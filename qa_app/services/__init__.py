@@ -347,24 +347,34 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
         setattr(pair, field, value)
     refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     stored = QAPair.objects.filter(pk=pair.pk).values(*CONTENT_FIELDS).first() or {}
-    text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
-    if pair.compute_content_hash() != pair.content_hash:
-        qa_pair_refuse_duplicate(pair)
+    status_before = pair.review_status
+    text_changed = _take_new_text(pair, stored=stored, acting_user=acting_user)
     reopen_reason = ""
-    if text_changed and pair.review_status in REOPENED_BY_EDITS:
-        reopen_reason = REOPENED_BY_EDITS[pair.review_status]
+    if text_changed and status_before in REOPENED_BY_EDITS:
+        reopen_reason = REOPENED_BY_EDITS[status_before]
         pair.reopen(by=acting_user, at=timezone.now(), reason=reopen_reason)
-    elif text_changed and pair.review_status == QAPair.ReviewStatus.PENDING:
-        # Decisions already made in this round were on the old text: a new round starts.
-        pair.review_round += 1
-    if text_changed:
-        pair.edited_by = acting_user
-        assess_pair(pair)
     record_change(pair, user=acting_user, action="edited", reason=reopen_reason)
     pair.save()
     if text_changed:
         index_pair(pair, previous=stored)
     return pair
+
+
+def _take_new_text(pair: QAPair, *, stored: dict, acting_user) -> bool:
+    """The rule of every edit, on a pair holding its new text (`stored`: the text before it):
+    refuse a text another pair of the tenant has; when the text changed, record the editor (who
+    may then not decide it: four eyes), assess it again, and on a pending pair start a new round,
+    since decisions already made in this one were on the old text (a decided pair is reopened by
+    the caller, which starts one). Returns whether the text changed."""
+    if pair.compute_content_hash() != pair.content_hash:
+        qa_pair_refuse_duplicate(pair)
+    text_changed = any(stored.get(field) != getattr(pair, field) for field in CONTENT_FIELDS)
+    if text_changed:
+        pair.edited_by = acting_user
+        assess_pair(pair)
+        if pair.review_status == QAPair.ReviewStatus.PENDING:
+            pair.review_round += 1
+    return text_changed
 
 
 @dataclass(frozen=True)
@@ -397,24 +407,14 @@ def qa_pair_edit_and_approve(
     _lock(pair)
     now = timezone.now()
     refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
-    if pair.review_status != QAPair.ReviewStatus.PENDING:
-        raise TransitionRefused(
-            f"QA pair #{pair.pk} is {pair.review_status}; only pending pairs can be approved (reopen it first)."
-        )
+    decisions.refuse_unless_pending(pair, approve=True)
     stored = {field: getattr(pair, field) for field in CONTENT_FIELDS}
     flags_before, quality_before = _flag_codes(pair.flags), pair.quality_score
     pair.question, pair.answer, pair.context = question, answer, context or ""
-    if pair.compute_content_hash() != pair.content_hash:
-        qa_pair_refuse_duplicate(pair)
     if not QAPair.history.filter(id=pair.pk).exists():
         # Inserted in bulk without history (generation): keep the text as it was before the edit.
         record_bulk_change(QAPair, [pair.pk], user=None, reason="as stored before an edit", at=now)
-    if any(stored[field] != getattr(pair, field) for field in CONTENT_FIELDS):
-        # As for any edit: decisions already made in this round were on the old text, so a new
-        # round starts (with two reviewers, the other one decides again on what is approved now).
-        pair.review_round += 1
-        pair.edited_by = acting_user
-    assess_pair(pair)
+    _take_new_text(pair, stored=stored, acting_user=acting_user)
     record_change(pair, user=acting_user, action="edited in review", reason=reason)
     pair.save()
     index_pair(pair, previous=stored)

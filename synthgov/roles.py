@@ -24,6 +24,9 @@ ROLES = {
         "collections_app.lift_synthetic_wall",
         "collections_app.allow_pii_collection",
         "collections_app.set_cross_tenant_collection",
+        # An import of an already curated set may approve its pairs, with a recorded reason.
+        "qa_app.view_importrun",
+        "qa_app.approve_on_import",
     ],
     "Operators": [
         "templates_app.view_templateversion",
@@ -68,6 +71,11 @@ ROLES = {
         "collections_app.release_collection",
         "collections_app.view_release",
         "collections_app.view_releaseitem",
+        # Bring existing datasets in as imported pairs (pending review).
+        "qa_app.add_importrun",
+        "qa_app.view_importrun",
+        "qa_app.cancel_importrun",
+        "qa_app.view_importlineissue",
     ],
 }
 

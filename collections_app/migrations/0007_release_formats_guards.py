@@ -33,6 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('collections_app', '0006_roles_decisions'),
+        ('qa_app', '0010_imports'),
     ]
 
     operations = [

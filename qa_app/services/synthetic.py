@@ -2,7 +2,9 @@
 their buckets in the near-duplicate index, at COPY speed.
 
 jobs_app decides which records become pairs (its schema check, rejections, exact duplicates) and
-calls this with their content flags already made by `qa_app.assessment.content_flags`.
+calls this with their content flags already made by `qa_app.assessment.content_flags`. An import
+(services/imports.py) inserts its `imported` pairs through the same path: a batch then names its
+import run instead of a job, and a record index is the line of the file.
 """
 
 import json
@@ -43,6 +45,8 @@ SYNTHETIC_PAIR_COLUMNS = [
     "quality_score",
     "decisions_needed",
     "review_round",
+    "import_run_id",
+    "created_by_id",
     "created_at",
     "updated_at",
 ]
@@ -50,16 +54,25 @@ SYNTHETIC_PAIR_COLUMNS = [
 
 @dataclass(frozen=True)
 class SyntheticBatch:
-    """What every pair of one job's batch shares."""
+    """What every pair of one batch shares: a job's (synthetic), or an import run's (imported)."""
 
-    job_id: int
-    template_version_id: int
+    job_id: int | None
+    template_version_id: int | None
     tenant_id: str
     locale: str
     is_preview: bool
     # Review decisions each pair needs (1, or 2 blind reviewers who must agree): the job's
     # setting or its template's, resolved by jobs_app (qa_app reads neither app).
     decisions_needed: int = 1
+    source: str = QAPair.Source.SYNTHETIC
+    import_run_id: int | None = None
+    # Who brought the content in (an import's user): four eyes, someone else decides it.
+    created_by_id: int | None = None
+
+    @property
+    def owner(self) -> dict:
+        """The filter that finds the batch's pairs by record index."""
+        return {"import_run_id": self.import_run_id} if self.import_run_id else {"job_id": self.job_id}
 
 
 @dataclass
@@ -116,7 +129,7 @@ def synthetic_pairs_insert(
     indexes = [pair.record_index for pair in pairs]
     in_range = dict(
         QAPair.objects.filter(
-            job_id=batch.job_id, record_index__gte=min(indexes), record_index__lte=max(indexes)
+            **batch.owner, record_index__gte=min(indexes), record_index__lte=max(indexes)
         ).values_list("record_index", "id")
     )
     stored = {pair.record_index: in_range[pair.record_index] for pair in pairs if pair.record_index in in_range}
@@ -157,7 +170,7 @@ def _row(batch: SyntheticBatch, pair: NewSyntheticPair, now, *, flags, scores, q
         pair.content_hash,
         batch.locale,
         batch.tenant_id,
-        QAPair.Source.SYNTHETIC.value,
+        str(batch.source),
         QAPair.ReviewStatus.PENDING.value,
         "",
         batch.job_id,
@@ -173,6 +186,8 @@ def _row(batch: SyntheticBatch, pair: NewSyntheticPair, now, *, flags, scores, q
         quality_score,
         batch.decisions_needed,
         1,
+        batch.import_run_id,
+        batch.created_by_id,
         now,
         now,
     )

@@ -198,6 +198,11 @@ SYNTHGOV_MIN_ANSWER_CHARS = 1
 # Longest question, answer or context, in characters: operator pairs, edits, promotions and
 # generated records (longer ones are rejected artifacts, reason "too_long"). synthgov/text_limits.py
 SYNTHGOV_MAX_TEXT_CHARS = env_int("SYNTHGOV_MAX_TEXT_CHARS", 100_000, minimum=1)
+# Imports (qa_app/imports/): server-side files are read only from under this directory (uploads
+# are kept under MEDIA_ROOT/imports/); a JSON line longer than this is a line error, never read whole.
+SYNTHGOV_IMPORT_DIR = Path(env_str("SYNTHGOV_IMPORT_DIR", str(VAR_DIR / "imports"), shown_default="var/imports"))
+SYNTHGOV_IMPORT_MAX_LINE_BYTES = env_int("SYNTHGOV_IMPORT_MAX_LINE_BYTES", 1_000_000, minimum=1)
+SYNTHGOV_IMPORT_BATCH_SIZE = env_int("SYNTHGOV_IMPORT_BATCH_SIZE", 2_000, minimum=1)
 SYNTHGOV_NEAR_DUPLICATE_THRESHOLD = 0.85
 SYNTHGOV_NEAR_DUPLICATE_NUM_PERM = 128
 # Language detection judges only text with this many letters, and flags only a confident verdict.

@@ -1,0 +1,444 @@
+"""Importing existing QA data: a file becomes `imported` pairs, governed like generated ones.
+
+`import_run_create` checks the request, keeps the file (an upload under MEDIA_ROOT/imports/, or a
+path under SYNTHGOV_IMPORT_DIR), hashes it, detects its format and shape, and queues the run.
+`import_run_process` (the q2 task) reads it in batches of SYNTHGOV_IMPORT_BATCH_SIZE lines; each
+batch goes through the assessment generated pairs get (completeness, PII, locale, exact and near
+duplicates within the tenant, quality score), is inserted at COPY speed
+(`synthetic_pairs_insert`), and is committed with its line issues and the run's progress in one
+transaction. So a killed worker's run resumes after its last committed batch (the sweep
+`import_runs_resume_stale` re-queues it), and every line ends with exactly one outcome: a pair
+(lineage names the line), a duplicate (naming the pair that holds the content) or a line error.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from synthgov.errors import InvalidInput, TransitionRefused, require_permission
+from synthgov.history import clean_reason, record_bulk_change, record_change
+
+from ..assessment import NearDuplicateIndex, content_flags
+from ..assessment.completeness import content_reasons
+from ..assessment.language import detect_language
+from ..imports.readers import Line, UnreadableFile, detect_format, raw_of, read_lines
+from ..imports.shapes import SHAPES, LineProblem, check_mapping, detect_shape, to_content
+from ..models import ImportLineIssue, ImportRun, QAPair, normalised_content_hash
+from ..selectors import pairs_holding
+from . import decisions
+from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pairs_insert
+
+IMPORT_PERMISSION = "qa_app.add_importrun"
+CANCEL_PERMISSION = "qa_app.cancel_importrun"
+APPROVE_PERMISSION = "qa_app.approve_on_import"
+SHAPE_SAMPLE_LINES = 20
+UNKNOWN_LOCALE = "und"
+APPROVAL_NEEDS_REASON = (
+    "Approving pairs as they are imported needs a reason (who curated this set, and how); it is kept "
+    "with every pair's decision."
+)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What a curator asks for; empty format and shape are detected from the file."""
+
+    tenant_id: str
+    file_name: str = ""
+    file_format: str = ""
+    shape: str = ""
+    mapping: dict | None = None
+    locale: str = ""
+    chapter_key: str = ""
+    subchapter_key: str = ""
+    chapter_field: str = ""
+    idempotency_key: str = ""
+    approve: bool = False
+    approval_reason: str = ""
+
+
+def allowed_import_path(path: str) -> Path:
+    """The server-side file at `path` when it lies under SYNTHGOV_IMPORT_DIR; InvalidInput otherwise."""
+    root = Path(settings.SYNTHGOV_IMPORT_DIR).resolve()
+    resolved = (root / path).resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidInput(
+            f"{path} is outside the import directory {root} (SYNTHGOV_IMPORT_DIR); put the file there.",
+            field="path",
+        )
+    if not resolved.is_file():
+        raise InvalidInput(f"No file at {resolved}.", field="path")
+    return resolved
+
+
+def import_run_create(
+    *, request: ImportRequest, acting_user, path: str = "", upload=None, enqueue: bool = True
+) -> tuple[ImportRun, bool]:
+    """Create and queue an import of a server-side file (`path`, under SYNTHGOV_IMPORT_DIR) or of an
+    uploaded file object (`upload`); returns (run, created). The same file with the same
+    idempotency key returns the earlier run."""
+    require_permission(acting_user, IMPORT_PERMISSION, doing="Importing QA pairs")
+    approval_reason = _approval_reason(request, acting_user)
+    _refuse_bad_request(request)
+    if bool(path) == (upload is not None):
+        raise InvalidInput("Give either a file to upload or a path under SYNTHGOV_IMPORT_DIR.", field="file")
+    if path:
+        source = allowed_import_path(path)
+        digest, size = _hash_file(source)
+        file_name = request.file_name or source.name
+    else:
+        source, digest, size = _keep_upload(upload)
+        file_name = request.file_name or Path(getattr(upload, "name", "") or "upload").name
+    if request.idempotency_key:
+        earlier = ImportRun.objects.filter(
+            tenant_id=request.tenant_id, file_sha256=digest, idempotency_key=request.idempotency_key
+        ).first()
+        if earlier:
+            if upload is not None:
+                source.unlink(missing_ok=True)
+            return earlier, False
+    file_format = request.file_format or detect_format(source)
+    shape = request.shape or _detected_shape(source, file_format)
+    run = ImportRun(
+        file_name=file_name[:255],
+        file_path=str(source),
+        file_sha256=digest,
+        file_bytes=size,
+        file_format=file_format,
+        shape=shape,
+        mapping=request.mapping or {},
+        tenant_id=request.tenant_id,
+        locale=request.locale,
+        chapter_key=request.chapter_key,
+        subchapter_key=request.subchapter_key,
+        chapter_field=request.chapter_field,
+        idempotency_key=request.idempotency_key,
+        approve=request.approve,
+        approval_reason=approval_reason,
+        created_by=acting_user,
+    )
+    with transaction.atomic():
+        record_change(run, user=acting_user, action="created", reason=approval_reason)
+        run.save()
+        if enqueue:
+            transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
+    return run, True
+
+
+def _approval_reason(request: ImportRequest, acting_user) -> str:
+    if not request.approve:
+        return ""
+    require_permission(acting_user, APPROVE_PERMISSION, doing="Approving pairs as they are imported")
+    return clean_reason(request.approval_reason, required_message=APPROVAL_NEEDS_REASON)
+
+
+def _refuse_bad_request(request: ImportRequest) -> None:
+    for name in ("tenant_id", "locale", "chapter_key", "subchapter_key", "chapter_field", "idempotency_key"):
+        value = getattr(request, name)
+        limit = ImportRun._meta.get_field(name).max_length
+        if "\x00" in value:
+            raise InvalidInput(f"{name} contains a NUL character (\\u0000). Remove it.", field=name)
+        if len(value) > limit:
+            raise InvalidInput(f"{name} has {len(value):,} characters; at most {limit} are allowed.", field=name)
+    if not request.tenant_id.strip():
+        raise InvalidInput("Name the tenant the pairs belong to.", field="tenant_id")
+    if request.file_format and request.file_format not in ImportRun.Format.values:
+        raise InvalidInput(
+            f"Unknown format {request.file_format!r}; use one of {', '.join(ImportRun.Format.values)}.",
+            field="format",
+        )
+    if request.shape and request.shape not in SHAPES:
+        raise InvalidInput(f"Unknown shape {request.shape!r}; use one of {', '.join(SHAPES)}.", field="shape")
+    if request.shape == "mapping" or request.mapping:
+        problem = check_mapping(request.mapping)
+        if problem:
+            raise InvalidInput(problem, field="mapping")
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _keep_upload(upload) -> tuple[Path, str, int]:
+    """Stream an uploaded file to MEDIA_ROOT/imports/, hashing it on the way."""
+    directory = Path(settings.MEDIA_ROOT) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{uuid.uuid4().hex}-{Path(getattr(upload, 'name', '') or 'upload').name[-100:]}"
+    digest, size = hashlib.sha256(), 0
+    with open(target, "wb") as handle:
+        chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            handle.write(chunk)
+    return target, digest.hexdigest(), size
+
+
+def _detected_shape(path: Path, file_format: str) -> str:
+    try:
+        sample = [line.record for line in islice(read_lines(path, file_format), SHAPE_SAMPLE_LINES) if line.record]
+    except UnreadableFile as error:
+        raise InvalidInput(str(error), field="file") from error
+    shape = detect_shape(sample)
+    if shape is None:
+        raise InvalidInput(
+            "The first records fit no known shape (messages, conversations, instruction/output, "
+            "question/answer); give a mapping such as "
+            '{"question": "prompt", "answer": "completion"}.',
+            field="shape",
+        )
+    return shape
+
+
+def import_run_enqueue(*, run_id: int) -> None:
+    async_task("qa_app.tasks.run_import", run_id, task_name=f"import-{run_id}-{uuid.uuid4().hex[:8]}", group="import")
+
+
+@transaction.atomic
+def import_run_cancel(*, run: ImportRun, acting_user) -> ImportRun:
+    """Stop a pending or running import after its current batch; what it stored stays."""
+    require_permission(acting_user, CANCEL_PERMISSION, doing="Cancelling an import")
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.finished:
+        raise TransitionRefused(f"Import #{run.pk} has already {run.status}.")
+    run.cancel(at=timezone.now())
+    record_change(run, user=acting_user, action="cancelled")
+    run.save()
+    return run
+
+
+def import_runs_resume_stale() -> list[int]:
+    """Queue again the runs whose worker went silent (killed mid-batch): they resume after their
+    last committed batch. Run each minute by every cluster's scheduler."""
+    stale_before = timezone.now() - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS)
+    stale = list(
+        ImportRun.objects.filter(status=ImportRun.Status.RUNNING, heartbeat_at__lt=stale_before).values_list(
+            "pk", flat=True
+        )
+    )
+    for run_id in stale:
+        import_run_enqueue(run_id=run_id)
+    return stale
+
+
+def import_run_process(*, run_id: int, progress=None) -> ImportRun:
+    """Read the run's file from its last committed line to the end (see the module's docstring).
+    `progress` (a callable taking the lines done so far) lets a command draw a bar."""
+    run = _started(run_id)
+    if run.status != ImportRun.Status.RUNNING:
+        return run
+    index = NearDuplicateIndex(tenant_id=run.tenant_id)
+    try:
+        lines = read_lines(Path(run.file_path), run.file_format, start=run.lines_done)
+        while batch := list(islice(lines, settings.SYNTHGOV_IMPORT_BATCH_SIZE)):
+            run = _commit_batch(run.pk, batch, index)
+            if run.status != ImportRun.Status.RUNNING:
+                return run
+            if progress:
+                progress(run.lines_done)
+    except UnreadableFile as error:
+        return _finish(run.pk, failed=str(error))
+    except FileNotFoundError:
+        return _finish(run.pk, failed=f"The file {run.file_path} is gone; import it again.")
+    return _finish(run.pk)
+
+
+def _started(run_id: int) -> ImportRun:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status == ImportRun.Status.PENDING:
+            run.start(at=timezone.now())
+            record_change(run, user=None, action="started")
+            run.save()
+        elif run.status == ImportRun.Status.RUNNING:
+            ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    return run
+
+
+def _finish(run_id: int, *, failed: str = "") -> ImportRun:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status != ImportRun.Status.RUNNING:
+            return run
+        if failed:
+            run.fail(at=timezone.now(), error=failed)
+        else:
+            run.succeed(at=timezone.now())
+        record_change(run, user=None, action=run.status)
+        run.save()
+    return run
+
+
+@dataclass
+class _BatchOutcome:
+    imported: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+
+@transaction.atomic
+def _commit_batch(run_id: int, batch: list[Line], index: NearDuplicateIndex) -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if run.status != ImportRun.Status.RUNNING:
+        return run
+    # Another worker (the sweep's, while this one was only slow) may have committed these lines.
+    batch = [line for line in batch if line.number > run.lines_done]
+    if batch:
+        outcome = _import_lines(run, batch, index)
+        ImportRun.objects.filter(pk=run.pk).update(
+            lines_done=batch[-1].number,
+            imported=F("imported") + outcome.imported,
+            duplicates=F("duplicates") + outcome.duplicates,
+            errors=F("errors") + outcome.errors,
+            heartbeat_at=timezone.now(),
+        )
+        run.refresh_from_db(fields=["lines_done", "imported", "duplicates", "errors", "heartbeat_at"])
+    return run
+
+
+def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) -> _BatchOutcome:
+    issues: list[ImportLineIssue] = []
+    candidates: dict[str, NewSyntheticPair] = {}
+    repeats: list[tuple[Line, str]] = []
+    locales: dict[int, str] = {}
+    for line in lines:
+        content, problem = _content_of(run, line)
+        if problem:
+            issues.append(_issue(run, line, ImportLineIssue.Kind.ERROR, problem))
+            continue
+        content_hash = normalised_content_hash(content.question, content.answer, content.context)
+        if content_hash in candidates:
+            repeats.append((line, content_hash))
+            continue
+        locale = run.locale or _detected_locale(content.record)
+        locales[line.number] = locale
+        candidates[content_hash] = NewSyntheticPair(
+            record_index=line.number,
+            question=content.question,
+            answer=content.answer,
+            context=content.context,
+            content_hash=content_hash,
+            flags=content_flags(content.record, locale=locale),
+            metadata=content.metadata,
+            lineage=_lineage(run, line, content),
+        )
+    holders = pairs_holding(tenant_id=run.tenant_id, hashes=list(candidates))
+    for content_hash in holders:
+        line_number = candidates.pop(content_hash).record_index
+        issues.append(_duplicate(run, line_number, holders[content_hash]))
+    stored = _insert(run, list(candidates.values()), locales, index)
+    lost = [pair for pair in candidates.values() if pair.record_index not in stored]
+    if lost:
+        # Another writer stored the same content a moment ago: a duplicate of that pair.
+        late = pairs_holding(tenant_id=run.tenant_id, hashes=[pair.content_hash for pair in lost])
+        issues.extend(_duplicate(run, pair.record_index, late.get(pair.content_hash)) for pair in lost)
+    holder_of = {pair.content_hash: stored.get(pair.record_index) for pair in candidates.values()}
+    holder_of.update(holders)
+    issues.extend(_duplicate(run, line.number, holder_of.get(content_hash)) for line, content_hash in repeats)
+    ImportLineIssue.objects.bulk_create(issues, ignore_conflicts=True)
+    duplicates = sum(issue.kind == ImportLineIssue.Kind.DUPLICATE for issue in issues)
+    return _BatchOutcome(imported=len(stored), duplicates=duplicates, errors=len(issues) - duplicates)
+
+
+def _content_of(run: ImportRun, line: Line):
+    if line.record is None:
+        return None, line.problem
+    try:
+        content = to_content(line.record, shape=run.shape, mapping=run.mapping)
+    except LineProblem as problem:
+        return None, str(problem)
+    reasons = content_reasons(content.record, min_answer_chars=settings.SYNTHGOV_MIN_ANSWER_CHARS)
+    if reasons:
+        return None, "; ".join(reason["message"] for reason in reasons)
+    return content, ""
+
+
+def _detected_locale(record: dict) -> str:
+    language, confidence = detect_language(f"{record['question']}\n{record['answer']}")
+    return language if confidence >= settings.SYNTHGOV_LOCALE_MIN_CONFIDENCE else UNKNOWN_LOCALE
+
+
+def _lineage(run: ImportRun, line: Line, content) -> dict:
+    lineage = {
+        "import_run": run.pk,
+        "file_name": run.file_name,
+        "file_sha256": run.file_sha256,
+        "line": line.number,
+        "shape": run.shape,
+    }
+    chapter = run.chapter_key
+    if run.chapter_field:
+        chapter = str(content.metadata.pop(run.chapter_field, "") or chapter)
+    if chapter:
+        lineage["chapter"] = chapter
+    if run.subchapter_key:
+        lineage["subchapter"] = run.subchapter_key
+    return lineage
+
+
+def _issue(run: ImportRun, line: Line, kind: str, reason: str) -> ImportLineIssue:
+    raw = line.raw or (raw_of(line.record) if line.record is not None else "")
+    return ImportLineIssue(run=run, line=line.number, kind=kind, reason=reason, raw=raw.replace("\x00", "\ufffd"))
+
+
+def _duplicate(run: ImportRun, line_number: int, holder: int | None) -> ImportLineIssue:
+    reason = f"same content as QA pair #{holder}" if holder else "same content as another pair of the tenant"
+    kind = ImportLineIssue.Kind.DUPLICATE
+    return ImportLineIssue(run=run, line=line_number, kind=kind, reason=reason, pair_id=holder)
+
+
+def _insert(
+    run: ImportRun, pairs: list[NewSyntheticPair], locales: dict[int, str], index: NearDuplicateIndex
+) -> dict[int, int]:
+    """Insert the batch's new pairs, one insert per locale (a batch shares its locale); approve them
+    when the run says so. Returns line -> pair id."""
+    stored: dict[int, int] = {}
+    by_locale: dict[str, list[NewSyntheticPair]] = {}
+    for pair in pairs:
+        by_locale.setdefault(locales[pair.record_index], []).append(pair)
+    for locale, group in by_locale.items():
+        batch = SyntheticBatch(
+            job_id=None,
+            template_version_id=None,
+            tenant_id=run.tenant_id,
+            locale=locale,
+            is_preview=False,
+            source=QAPair.Source.IMPORTED,
+            import_run_id=run.pk,
+            created_by_id=run.created_by_id,
+        )
+        stored.update(synthetic_pairs_insert(batch=batch, pairs=group, index=index))
+    if run.approve and stored:
+        _approve_on_import(run, sorted(stored.values()))
+    return stored
+
+
+def _approve_on_import(run: ImportRun, pks: list[int]) -> None:
+    """The importer's approval, with its reason: a decision row and a history row per pair."""
+    now = timezone.now()
+    decisions.insert_bulk_decisions(
+        pks, reviewer=run.created_by, approve=True, reason=run.approval_reason, reject_reason=None, at=now
+    )
+    decisions.update_pairs(
+        pks,
+        review_status=QAPair.ReviewStatus.APPROVED.value,
+        reviewed_by_id=run.created_by_id,
+        reviewed_at=now,
+        review_reason=run.approval_reason,
+        updated_at=now,
+    )
+    record_bulk_change(QAPair, pks, user=run.created_by, reason=f"approved on import: {run.approval_reason}", at=now)

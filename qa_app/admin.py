@@ -529,3 +529,7 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">#{}</a>', reverse("admin:qa_app_qapair_change", args=[decision.pair_id]), decision.pair_id
         )
+
+
+# The import pages register themselves (qa_app/import_admin.py).
+from . import import_admin  # noqa: E402, F401

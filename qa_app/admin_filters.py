@@ -145,6 +145,11 @@ class JobFilter(InputFilter):
     parameters = {"job": _("job id")}
 
 
+class ImportRunFilter(InputFilter):
+    title = _("import")
+    parameters = {"import_run": _("import id")}
+
+
 class TemplateVersionFilter(InputFilter):
     title = _("template version")
     parameters = {"template_version": _("version id")}
@@ -166,6 +171,7 @@ QUEUE_LIST_FILTERS = [
     TemplateFilter,
     TemplateVersionFilter,
     JobFilter,
+    ImportRunFilter,
     TenantFilter,
     LocaleFilter,
     QualityRangeFilter,

@@ -96,7 +96,16 @@ class QAPairFilter(django_filters.FilterSet):
 
     class Meta:
         model = QAPair
-        fields = ["review_status", "source", "tenant_id", "locale", "job", "template_version", "is_preview"]
+        fields = [
+            "review_status",
+            "source",
+            "tenant_id",
+            "locale",
+            "job",
+            "template_version",
+            "import_run",
+            "is_preview",
+        ]
         form = QAPairFilterForm
 
     def filter_search(self, queryset, name, value):

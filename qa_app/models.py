@@ -377,6 +377,9 @@ class ImportRun(FSMModelMixin, models.Model):
     approval_reason = models.TextField(blank=True)
 
     status = FSMField(default=Status.PENDING, choices=Status.choices, protected=True)
+    # Counted when the run is created (a Parquet file's rows; a text file's line breaks, which a
+    # CSV field holding a line break makes an estimate): the progress bar's end.
+    total_lines = models.PositiveBigIntegerField(default=0, editable=False)
     lines_done = models.PositiveBigIntegerField(default=0, editable=False)
     imported = models.PositiveBigIntegerField(default=0, editable=False)
     duplicates = models.PositiveBigIntegerField(default=0, editable=False)
@@ -391,7 +394,9 @@ class ImportRun(FSMModelMixin, models.Model):
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["lines_done", "imported", "duplicates", "errors", "heartbeat_at"])
+    history = HistoricalRecords(
+        excluded_fields=["total_lines", "lines_done", "imported", "duplicates", "errors", "heartbeat_at"]
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -413,6 +418,12 @@ class ImportRun(FSMModelMixin, models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return min(99, self.lines_done * 100 // self.total_lines) if self.total_lines else 0
 
     @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
     def start(self, *, at) -> None:

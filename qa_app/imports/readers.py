@@ -168,6 +168,26 @@ def read_parquet(path: Path, *, start: int = 0) -> Iterator[Line]:
             yield Line(number, record, "")
 
 
+def count_lines(path: Path, file_format: str) -> int:
+    """Rows of a Parquet file (from its footer); line breaks of a text file, read in chunks (a CSV
+    header and line breaks inside quoted fields make that an estimate)."""
+    if file_format == "parquet":
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # not Parquet after all: the run fails with the reader's sentence
+            return 0
+    count, last = 0, b"\n"
+    try:
+        with _opened(path) as handle:
+            while chunk := handle.read(1 << 20):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return 0
+    count += last != b"\n"
+    return max(0, count - 1) if file_format == "csv" else count
+
+
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
 
 

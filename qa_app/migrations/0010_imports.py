@@ -99,6 +99,7 @@ class Migration(migrations.Migration):
                 ('approve', models.BooleanField(default=False, help_text='Pairs are approved on import (dedicated permission).')),
                 ('approval_reason', models.TextField(blank=True)),
                 ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=50, protected=True)),
+                ('total_lines', models.PositiveBigIntegerField(default=0, editable=False)),
                 ('lines_done', models.PositiveBigIntegerField(default=0, editable=False)),
                 ('imported', models.PositiveBigIntegerField(default=0, editable=False)),
                 ('duplicates', models.PositiveBigIntegerField(default=0, editable=False)),

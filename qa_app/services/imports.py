@@ -30,7 +30,7 @@ from synthgov.history import clean_reason, record_bulk_change, record_change
 from ..assessment import NearDuplicateIndex, content_flags
 from ..assessment.completeness import content_reasons
 from ..assessment.language import detect_language
-from ..imports.readers import Line, UnreadableFile, detect_format, raw_of, read_lines
+from ..imports.readers import Line, UnreadableFile, count_lines, detect_format, raw_of, read_lines
 from ..imports.shapes import SHAPES, LineProblem, check_mapping, detect_shape, to_content
 from ..models import ImportLineIssue, ImportRun, QAPair, normalised_content_hash
 from ..selectors import pairs_holding
@@ -81,18 +81,30 @@ def allowed_import_path(path: str) -> Path:
 
 
 def import_run_create(
-    *, request: ImportRequest, acting_user, path: str = "", upload=None, enqueue: bool = True
+    *,
+    request: ImportRequest,
+    acting_user,
+    path: str = "",
+    upload=None,
+    command_line_file: Path | None = None,
+    enqueue: bool = True,
 ) -> tuple[ImportRun, bool]:
-    """Create and queue an import of a server-side file (`path`, under SYNTHGOV_IMPORT_DIR) or of an
-    uploaded file object (`upload`); returns (run, created). The same file with the same
-    idempotency key returns the earlier run."""
+    """Create and queue an import of one file: a server-side `path` (under SYNTHGOV_IMPORT_DIR), an
+    uploaded file object (`upload`), or a `command_line_file` that a user of the server's shell
+    named (import_pairs). Returns (run, created); the same file with the same idempotency key
+    returns the earlier run."""
     require_permission(acting_user, IMPORT_PERMISSION, doing="Importing QA pairs")
     approval_reason = _approval_reason(request, acting_user)
     _refuse_bad_request(request)
-    if bool(path) == (upload is not None):
+    if sum(bool(given) for given in (path, upload is not None, command_line_file)) != 1:
         raise InvalidInput("Give either a file to upload or a path under SYNTHGOV_IMPORT_DIR.", field="file")
+    if command_line_file:
+        if not command_line_file.is_file():
+            raise InvalidInput(f"No file at {command_line_file}.", field="file")
+        path = str(command_line_file.resolve())
+        source = Path(path)
     if path:
-        source = allowed_import_path(path)
+        source = source if command_line_file else allowed_import_path(path)
         digest, size = _hash_file(source)
         file_name = request.file_name or source.name
     else:
@@ -115,6 +127,7 @@ def import_run_create(
         file_bytes=size,
         file_format=file_format,
         shape=shape,
+        total_lines=count_lines(source, file_format),
         mapping=request.mapping or {},
         tenant_id=request.tenant_id,
         locale=request.locale,

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from collections_app.api.views import CollectionViewSet, ReleaseViewSet
 from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
+from qa_app.api.imports import ImportRunViewSet
 from qa_app.api.views import QAPairViewSet
 from templates_app.api.views import ChapterViewSet, PromptTemplateViewSet, SubchapterViewSet, TemplateVersionViewSet
 
@@ -16,6 +17,7 @@ router.register("template-versions", TemplateVersionViewSet)
 router.register("jobs", JobViewSet)
 router.register("rejected-artifacts", RejectedArtifactViewSet)
 router.register("qa-pairs", QAPairViewSet)
+router.register("imports", ImportRunViewSet)
 router.register("collections", CollectionViewSet)
 router.register("releases", ReleaseViewSet)
 

@@ -269,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         "DecisionsNeededEnum": "qa_app.models.QAPair.DecisionsNeeded",
         "ReviewDecisionEnum": "qa_app.models.ReviewDecision.Decision",
         "ReviewVerdictEnum": [("approve", "approve"), ("reject", "reject")],
+        "ImportRunStatusEnum": "qa_app.models.ImportRun.Status",
     },
     # Every operation documents the errors any request can meet (400, 401, 403, 404) in the one error shape.
     "POSTPROCESSING_HOOKS": [

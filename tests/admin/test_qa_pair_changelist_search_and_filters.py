@@ -134,6 +134,7 @@ def test_the_changelist_shows_every_queue_filter(reviewer_client, world):
         "template",
         "template version",
         "job",
+        "import",
         "tenant",
         "locale",
         "quality score",

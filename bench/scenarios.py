@@ -31,6 +31,7 @@ from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
+from .imports import import_jsonl, import_parquet
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
@@ -494,4 +495,6 @@ SCENARIOS = {
     "review": review,
     "search": search,
     "review_queue": review_queue,
+    "import_jsonl": import_jsonl,
+    "import_parquet": import_parquet,
 }

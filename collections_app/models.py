@@ -7,6 +7,11 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from qa_app.models import QAPair
+from templates_app.selectors import taxonomy_keys_unknown
+
+COVERAGE_TARGETS_SHAPE = 'Coverage targets are an object like {"chapter": 100, "chapter/subchapter": 20}.'
+COVERAGE_TARGET_COUNT = "The coverage target of {key!r} must be a whole number above 0; got {count!r}."
+COVERAGE_TARGET_UNKNOWN = "No chapter or subchapter has the key(s) {keys}; use keys from the taxonomy."
 
 
 class Split(models.TextChoices):
@@ -86,6 +91,22 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        self._clean_coverage_targets()
+
+    def _clean_coverage_targets(self) -> None:
+        targets = self.coverage_targets
+        if targets in (None, ""):
+            self.coverage_targets = targets = {}
+        if not isinstance(targets, dict):
+            raise ValidationError({"coverage_targets": COVERAGE_TARGETS_SHAPE})
+        for key, count in targets.items():
+            if not isinstance(key, str) or len(key) > 201 or "\x00" in key:
+                raise ValidationError({"coverage_targets": COVERAGE_TARGETS_SHAPE})
+            if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+                raise ValidationError({"coverage_targets": COVERAGE_TARGET_COUNT.format(key=key, count=count)})
+        unknown = taxonomy_keys_unknown(targets)
+        if unknown:
+            raise ValidationError({"coverage_targets": COVERAGE_TARGET_UNKNOWN.format(keys=", ".join(unknown))})
 
 
 class Membership(models.Model):

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from collections_app.api.views import CollectionViewSet, ReleaseViewSet
+from collections_app.api.views import CollectionViewSet, MembershipFillViewSet, ReleaseViewSet
 from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
 from qa_app.api.views import QAPairViewSet
 from templates_app.api.views import ChapterViewSet, PromptTemplateViewSet, SubchapterViewSet, TemplateVersionViewSet
@@ -18,5 +18,6 @@ router.register("rejected-artifacts", RejectedArtifactViewSet)
 router.register("qa-pairs", QAPairViewSet)
 router.register("collections", CollectionViewSet)
 router.register("releases", ReleaseViewSet)
+router.register("membership-fills", MembershipFillViewSet)
 
 urlpatterns = [path("", include(router.urls))]

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from . import selectors
 from .models import Release
@@ -39,7 +40,7 @@ def collection_figures(collection) -> str:
             f"{stats.not_approved:,}",
         )
         if stats.not_approved
-        else format_html("<p>Every member is approved.</p>")
+        else mark_safe("<p>Every member is approved.</p>")
     )
     return format_html(
         "<p>{} member(s)</p>{}{}{}{}{}",

@@ -3,7 +3,7 @@
 Always queued, whatever the size: one path for ten pairs and for a million, and the API always
 answers 202 with the fill to poll (with the test settings' sync q2 the fill has finished by then).
 
-The task walks the matching pairs by id range (FILL_CHUNK_IDS ids at a time). Each range is one
+The task walks the matching pairs by id range (settings.SYNTHGOV_FILL_CHUNK_IDS ids at a time). Each range is one
 transaction that holds the collection's lock (as collection_add_pairs and releases take it), counts
 the range's pairs by outcome in one grouped query, adds the addable ones with one
 INSERT ... SELECT, writes their history rows with a second INSERT ... SELECT, and commits the
@@ -12,6 +12,7 @@ committed range, and a second fill with the same filters adds nothing: its pairs
 already members.
 """
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DateTimeField, Exists, F, FloatField, IntegerField, Max, Min, OuterRef, Value
 from django.utils import timezone
@@ -41,8 +42,6 @@ FILL_FILTERS = (
     "flagged",
     "has_near_duplicate",
 )
-# Pair ids per committed range: a range is a few hundred milliseconds of work at most.
-FILL_CHUNK_IDS = 20_000
 MAX_FILTER_CHARS = 200
 UNKNOWN_FILTER = "Unknown filter(s): {names}. Use {allowed}."
 FILTER_TOO_LONG = "Filter {name} has {length:,} characters; at most {limit} are allowed."
@@ -168,7 +167,7 @@ def _fill_next_range(fill_id: int) -> bool:
             return False
         collection = Collection.objects.select_for_update().get(pk=fill.collection_id)
         low = fill.processed_through + 1
-        high = min(low + FILL_CHUNK_IDS - 1, fill.last_pair_id)
+        high = min(low + settings.SYNTHGOV_FILL_CHUNK_IDS - 1, fill.last_pair_id)
         pairs = _matching(fill).filter(pk__gte=low, pk__lte=high)
         is_member = Exists(Membership.objects.filter(collection=collection, qa_pair=OuterRef("pk")))
         outcomes = (

@@ -173,9 +173,9 @@ def test_pairs_the_collection_may_not_hold_are_skipped_and_counted_per_rule(fill
     assert done.refused_by_rule == {"synthetic_in_evaluation": 1, "source_not_allowed": 1}
 
 
-def test_a_fill_commits_progress_range_by_range(fill, collection, approved_pair, monkeypatch):
+def test_a_fill_commits_progress_range_by_range(fill, collection, approved_pair, monkeypatch, settings):
     pairs = [approved_pair() for _ in range(5)]
-    monkeypatch.setattr(fills_module, "FILL_CHUNK_IDS", 2)
+    settings.SYNTHGOV_FILL_CHUNK_IDS = 2
     seen = []
     original = fills_module._fill_next_range
 
@@ -197,11 +197,11 @@ def test_a_fill_commits_progress_range_by_range(fill, collection, approved_pair,
 
 
 def test_a_fill_whose_worker_died_continues_after_its_last_committed_range(
-    collection, approved_pair, curator, monkeypatch
+    collection, approved_pair, curator, settings
 ):
     for _ in range(4):
         approved_pair()
-    monkeypatch.setattr(fills_module, "FILL_CHUNK_IDS", 2)
+    settings.SYNTHGOV_FILL_CHUNK_IDS = 2
     requested = membership_fill_request(collection=collection, filters={}, acting_user=curator)
     # What a killed worker leaves behind: the fill running, its first range committed.
     fills_module._start(MembershipFill.objects.get(pk=requested.pk))

@@ -61,6 +61,8 @@ def test_add_by_filter_needs_the_add_membership_permission(api, viewer, collecti
         ({"quality_score_min": "high"}, "quality_score_min"),
         ({"flagged": "perhaps"}, "flagged"),
         ({"colour": "blue"}, "filters"),
+        ({"job": "99999999999999999999999"}, "job"),
+        ({"template_version": -1}, "template_version"),
     ],
 )
 def test_add_by_filter_answers_400_naming_a_bad_filter(api, curator, collection, filters, field):

@@ -24,6 +24,7 @@ ORDER = [
     "generation",
     "generation_sharded",
     "export",
+    "fill",
     "admin",
     "api",
     "review",

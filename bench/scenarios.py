@@ -30,6 +30,7 @@ from qa_app.services import qa_pairs_review
 from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
+from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .imports import import_jsonl, import_parquet
 from .results import Result
@@ -490,6 +491,7 @@ SCENARIOS = {
     "generation": generation,
     "generation_sharded": generation_sharded,
     "export": export,
+    "fill": fill,
     "admin": admin,
     "api": api,
     "review": review,

@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from qa_app.admin import QAPairAdmin
+from qa_app.models import QAPair
 from synthgov.admin_tools import (
     GovernedHistoryAdmin,
     LargeTablePaginator,
@@ -21,7 +24,11 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 
 from . import services
+from .admin_figures import collection_coverage, collection_figures, release_diff_link, release_diff_urls
+from .admin_fill import MembershipFillAdmin, collection_fill_link, collection_fill_urls
 from .models import Collection, Membership, Release, ReleaseItem, Split
+
+__all__ = ["MembershipFillAdmin"]
 
 
 class AddToCollectionForm(forms.Form):
@@ -95,6 +102,7 @@ class CollectionForm(forms.ModelForm):
             "allow_synthetic_in_evaluation",
             "split_ratios",
             "seed",
+            "coverage_targets",
         ]
 
     def _post_clean(self):
@@ -113,18 +121,40 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
     list_display = ["slug", "name", "purpose", "member_count", "release_count"]
     list_filter = ["purpose"]
     search_fields = ["slug", "name"]
-    readonly_fields = ["created_by", "created_at", "members_link"]
+    readonly_fields = ["created_by", "created_at", "members_link", "figures", "coverage"]
     inlines = [ReleaseInline]
     actions = ["release_selected"]
     object_actions = {"release": "Release"}
 
-    @admin.display(description="members")
-    def member_count(self, collection):
-        return collection.memberships.count()
+    def get_queryset(self, request):
+        # The list's counts as subqueries of its one query, not a COUNT per row.
+        def counted(model):
+            rows = model.objects.filter(collection=OuterRef("pk")).order_by().values("collection")
+            return Coalesce(Subquery(rows.annotate(count=Count("pk")).values("count")), 0)
 
-    @admin.display(description="releases")
+        return super().get_queryset(request).annotate(members=counted(Membership), releases_made=counted(Release))
+
+    @admin.display(description="members", ordering="members")
+    def member_count(self, collection):
+        return collection.members
+
+    @admin.display(description="releases", ordering="releases_made")
     def release_count(self, collection):
-        return collection.releases.count()
+        return collection.releases_made
+
+    @admin.display(description="figures")
+    def figures(self, collection):
+        return collection_figures(collection)
+
+    @admin.display(description="coverage (approved members against targets)")
+    def coverage(self, collection):
+        return collection_coverage(collection)
+
+    def object_links(self, request, obj):
+        return collection_fill_link(request, obj)
+
+    def get_urls(self):
+        return [*collection_fill_urls(self), *super().get_urls()]
 
     @admin.display(description="members")
     def members_link(self, collection):
@@ -134,7 +164,7 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
         return format_html(
             '<a href="{}">{} member(s)</a>{}',
             url,
-            collection.memberships.count(),
+            f"{collection.members:,}" if hasattr(collection, "members") else collection.memberships.count(),
             related_preview(
                 collection.memberships.select_related("qa_pair").order_by("-added_at"),
                 columns=[
@@ -168,11 +198,27 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
                 self.message_user(request, f"Released {release}.", messages.SUCCESS)
 
 
+class ApprovedFilter(admin.SimpleListFilter):
+    title = "pair approved"
+    parameter_name = "approved"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Approved"), ("no", "No longer approved")]
+
+    def queryset(self, request, queryset):
+        approved = Q(qa_pair__review_status=QAPair.ReviewStatus.APPROVED)
+        if self.value() == "yes":
+            return queryset.filter(approved)
+        if self.value() == "no":
+            return queryset.exclude(approved)
+        return queryset
+
+
 @admin.register(Membership)
 class MembershipAdmin(GovernedHistoryAdmin):
     paginator = LargeTablePaginator
     list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
-    list_filter = ["collection", "split"]
+    list_filter = ["collection", "split", ApprovedFilter]
     list_select_related = ["collection", "qa_pair", "added_by"]
     readonly_fields = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
     actions = ["remove_selected"]
@@ -226,6 +272,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
         "version",
         "status",
         "downloads",
+        "compare",
         "items",
         "manifest",
         "created_by",
@@ -246,6 +293,10 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
             ],
             more_url=reverse("admin:collections_app_releaseitem_changelist") + f"?release__id__exact={release.pk}",
         )
+
+    @admin.display(description="compare")
+    def compare(self, release):
+        return release_diff_link(release)
 
     @admin.display(description="rows")
     def rows(self, release):
@@ -274,6 +325,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
 
     def get_urls(self):
         return [
+            *release_diff_urls(self),
             path(
                 "<int:release_id>/download/<str:name>",
                 self.admin_site.admin_view(self.download_view),

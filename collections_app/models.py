@@ -7,6 +7,11 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from qa_app.models import QAPair
+from templates_app.selectors import taxonomy_keys_unknown
+
+COVERAGE_TARGETS_SHAPE = 'Coverage targets are an object like {"chapter": 100, "chapter/subchapter": 20}.'
+COVERAGE_TARGET_COUNT = "The coverage target of {key!r} must be a whole number above 0; got {count!r}."
+COVERAGE_TARGET_UNKNOWN = "No chapter or subchapter has the key(s) {keys}; use keys from the taxonomy."
 
 
 class Split(models.TextChoices):
@@ -86,6 +91,22 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        self._clean_coverage_targets()
+
+    def _clean_coverage_targets(self) -> None:
+        targets = self.coverage_targets
+        if targets in (None, ""):
+            self.coverage_targets = targets = {}
+        if not isinstance(targets, dict):
+            raise ValidationError({"coverage_targets": COVERAGE_TARGETS_SHAPE})
+        for key, count in targets.items():
+            if not isinstance(key, str) or len(key) > 201 or "\x00" in key:
+                raise ValidationError({"coverage_targets": COVERAGE_TARGETS_SHAPE})
+            if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+                raise ValidationError({"coverage_targets": COVERAGE_TARGET_COUNT.format(key=key, count=count)})
+        unknown = taxonomy_keys_unknown(targets)
+        if unknown:
+            raise ValidationError({"coverage_targets": COVERAGE_TARGET_UNKNOWN.format(keys=", ".join(unknown))})
 
 
 class Membership(models.Model):
@@ -169,3 +190,78 @@ class ReleaseItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release} #{self.qa_pair_id} ({self.split})"
+
+
+class MembershipFill(FSMModelMixin, models.Model):
+    """One "add all approved pairs matching this filter" request, run as a django-q2 task.
+
+    The filters are qa_app's (qa_app.filters.QAPairFilter) as the request named them; the task walks
+    the pairs' ids in ranges and commits each range with its counts, so a large fill shows progress
+    and a resumed one continues after `processed_through`. Re-running adds nothing new: pairs that are
+    already members are counted as such.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="fills")
+    filters = models.JSONField(default=dict, blank=True, help_text="QA pair filters (qa_app's), as requested.")
+    split = models.CharField(max_length=16, choices=Split.choices, blank=True, help_text="Empty: assigned by hash.")
+    weight = models.FloatField(default=1.0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    status = FSMField(default=Status.PENDING, choices=Status.choices, protected=True)
+    matched = models.PositiveIntegerField(default=0, help_text="Approved pairs matching the filters.")
+    processed = models.PositiveIntegerField(default=0, help_text="Matching pairs handled so far.")
+    added = models.PositiveIntegerField(default=0)
+    already_members = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0, help_text="Matching pairs the collection may not hold.")
+    refused_by_rule = models.JSONField(default=dict, blank=True, help_text="Refused pairs per rule.")
+    first_pair_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_pair_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    processed_through = models.BigIntegerField(
+        null=True, blank=True, editable=False, help_text="Pairs with ids up to this one are done."
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(weight__gt=0), name="membership_fill_weight_positive")]
+
+    def __str__(self) -> str:
+        return f"fill #{self.pk} of {self.collection}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return min(100, 100 * self.processed // self.matched) if self.matched else 0
+
+    @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
+    def start(self, *, at, matched: int, first_pair_id, last_pair_id) -> None:
+        self.started_at = at
+        self.matched = matched
+        self.first_pair_id = first_pair_id
+        self.last_pair_id = last_pair_id
+
+    @transition(field=status, source=Status.RUNNING, target=Status.SUCCEEDED)
+    def succeed(self, *, at) -> None:
+        self.finished_at = at
+
+    @transition(field=status, source=[Status.PENDING, Status.RUNNING], target=Status.FAILED)
+    def fail(self, *, at, error: str) -> None:
+        self.finished_at = at
+        self.error = error

@@ -75,8 +75,13 @@ class QAPairFilter(django_filters.FilterSet):
     template = django_filters.ModelChoiceFilter(
         queryset=PromptTemplate.objects.all(), field_name="template_version__template", label="Template (id)"
     )
-    quality_score_min = django_filters.NumberFilter(field_name="quality_score", lookup_expr="gte")
-    quality_score_max = django_filters.NumberFilter(field_name="quality_score", lookup_expr="lte")
+    # Scores lie in [0, 1]; a bound outside is a mistake (a percentage, say): refused, not matched.
+    quality_score_min = django_filters.NumberFilter(
+        field_name="quality_score", lookup_expr="gte", min_value=0, max_value=1
+    )
+    quality_score_max = django_filters.NumberFilter(
+        field_name="quality_score", lookup_expr="lte", min_value=0, max_value=1
+    )
     judge_score_min = django_filters.NumberFilter(
         method="filter_judge_score", label="LLM judge score at least (pairs the judge scored)"
     )

@@ -114,6 +114,14 @@ def qa_pairs_filtered(queryset: QuerySet, params) -> tuple[QuerySet, dict[str, l
     return filterset.qs, {}
 
 
+def approved_pairs_filtered(params) -> tuple[QuerySet, dict[str, list[str]]]:
+    """The approved, releasable-in-principle (non-preview) pairs matching `params`, qa_app's filters
+    as `qa_pairs_filtered` reads them (collections fill themselves from it: "add all approved pairs
+    matching this filter"). The queryset is unordered; (queryset.none(), errors) for a bad value."""
+    approved = QAPair.objects.filter(review_status=QAPair.ReviewStatus.APPROVED, is_preview=False).order_by()
+    return qa_pairs_filtered(approved, params)
+
+
 def decisions_visible_to(pair: QAPair, user) -> tuple[list[ReviewDecision], int]:
     """The pair's decisions that `user` may see, oldest first, and how many are hidden.
 

@@ -68,6 +68,7 @@ ROLES = {
         "collections_app.add_membership",
         "collections_app.delete_membership",
         "collections_app.view_membership",
+        "collections_app.view_membershipfill",
         "collections_app.release_collection",
         "collections_app.view_release",
         "collections_app.view_releaseitem",

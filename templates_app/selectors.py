@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from synthgov.errors import InvalidInput
 
 from .checks import problem_field
-from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
+from .models import CONTENT_FIELDS, Chapter, PromptTemplate, Subchapter, TemplateVersion
 from .rendering import CompiledVersion, TemplateRenderError
 from .sampling import Coverage, SamplingContext, SamplingError, SpecError, VariableSampler, coverage
 from .sampling.context import DEFAULT_LOCALE
@@ -187,3 +187,18 @@ def coverage_summary(*, version) -> dict:
     else:
         text = f"{'' if counted.exact else 'at most '}{counted.combinations:,} distinct variable combinations."
     return {"combinations": counted.combinations, "exact": counted.exact, "text": text}
+
+
+def taxonomy_keys_unknown(keys) -> list[str]:
+    """The keys, sorted, that name no chapter ("chapter") or no subchapter ("chapter/subchapter").
+    Two queries whatever the number of keys."""
+    keys = set(keys)
+    chapters = {key for key in keys if "/" not in key}
+    pairs = {tuple(key.split("/", 1)) for key in keys if "/" in key}
+    known = set(Chapter.objects.filter(key__in=chapters).values_list("key", flat=True)) if chapters else set()
+    if pairs:
+        rows = Subchapter.objects.filter(chapter__key__in={chapter for chapter, _ in pairs}).values_list(
+            "chapter__key", "key"
+        )
+        known |= {f"{chapter}/{key}" for chapter, key in rows}
+    return sorted(keys - known)

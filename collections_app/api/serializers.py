@@ -1,9 +1,13 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from qa_app.selectors import qa_pair_ids_unknown
 from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
 
-from ..models import Collection, Membership, Release, ReleaseItem, Split
+from .. import selectors
+from ..models import Collection, Membership, MembershipFill, Release, ReleaseItem, Split
+from ..services import FILL_FILTERS
 
 MAX_BULK_IDS = 10_000
 
@@ -28,10 +32,28 @@ class CollectionSerializer(ModelSerializer):
             "allow_synthetic_in_evaluation",
             "split_ratios",
             "seed",
+            "coverage_targets",
             "created_by",
             "created_at",
             "reason",
         ]
+
+
+class CoverageTargetSerializer(serializers.Serializer):
+    target = serializers.IntegerField()
+    approved = serializers.IntegerField(help_text="Approved members in this chapter or subchapter.")
+    missing = serializers.IntegerField()
+
+
+class CollectionDetailSerializer(CollectionSerializer):
+    coverage = serializers.SerializerMethodField(help_text="Approved members against each coverage target.")
+
+    class Meta(CollectionSerializer.Meta):
+        fields = [*CollectionSerializer.Meta.fields, "coverage"]
+
+    @extend_schema_field(serializers.DictField(child=CoverageTargetSerializer()))
+    def get_coverage(self, collection) -> dict:
+        return selectors.coverage_summary(collection)
 
 
 class MembershipSerializer(ModelSerializer):
@@ -95,3 +117,62 @@ class ReleaseItemSerializer(ModelSerializer):
         model = ReleaseItem
         fields = ["id", "qa_pair", "split", "weight", "content_hash"]
         read_only_fields = fields
+
+
+class FillRequestSerializer(serializers.Serializer):
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="QA pair filters, as the qa-pairs list takes them: "
+        + ", ".join(FILL_FILTERS)
+        + ". flagged=false takes flag-free pairs only. Only approved, non-preview pairs are taken.",
+    )
+    split = serializers.ChoiceField(
+        choices=Split.choices, required=False, allow_blank=True, default="", help_text="Empty: assigned by hash."
+    )
+    weight = serializers.FloatField(default=1.0, help_text="Greater than 0.")
+
+
+class MembershipFillSerializer(ModelSerializer):
+    requested_by = Username()
+    url = serializers.SerializerMethodField(help_text="Poll this for progress.")
+    progress_percent = serializers.IntegerField(read_only=True)
+    split = serializers.ChoiceField(choices=Split.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = MembershipFill
+        fields = [
+            "id",
+            "url",
+            "collection",
+            "filters",
+            "split",
+            "weight",
+            "status",
+            "matched",
+            "processed",
+            "added",
+            "already_members",
+            "refused",
+            "refused_by_rule",
+            "progress_percent",
+            "error",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, fill) -> str:
+        return reverse("membershipfill-detail", args=[fill.pk], request=self.context.get("request"))
+
+
+class ReleaseDiffSerializer(serializers.Serializer):
+    release = serializers.IntegerField()
+    against = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text=", ".join(selectors.DIFF_CATEGORIES))
+    pair_ids = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="The first `limit` pair ids of each category, ascending.",
+    )

@@ -2,10 +2,10 @@ import base64
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -17,14 +17,18 @@ from synthgov.api.renderers import DownloadRenderer
 from synthgov.api.serializers import errors
 from synthgov.errors import InvalidInput
 
-from .. import services
-from ..models import Collection, Membership, Release, ReleaseItem
+from .. import selectors, services
+from ..models import Collection, Membership, MembershipFill, Release, ReleaseItem
 from .serializers import (
     AddMembersResultSerializer,
     AddMembersSerializer,
+    CollectionDetailSerializer,
     CollectionSerializer,
+    FillRequestSerializer,
+    MembershipFillSerializer,
     MembershipSerializer,
     PairIdsSerializer,
+    ReleaseDiffSerializer,
     ReleaseItemSerializer,
     ReleaseSerializer,
     RemoveMembersResultSerializer,
@@ -35,7 +39,16 @@ FILE_MISSING = (
 )
 
 
+DIFF_LIMIT_DEFAULT = 100
+DIFF_LIMIT_MAX = 1000
+DIFF_OTHER_COLLECTION = (
+    "Release {against} is of collection '{other}', not '{collection}'; compare releases of one collection."
+)
+DIFF_NO_PREVIOUS = "{release} is the collection's first release; name the release to compare with in `against`."
+
+
 @extend_schema_view(
+    retrieve=extend_schema(responses={200: CollectionDetailSerializer, **errors(403, 404)}),
     create=extend_schema(responses={201: CollectionSerializer, **errors(400, 403)}),
     update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
     partial_update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
@@ -45,6 +58,32 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
     serializer_class = CollectionSerializer
     permission_classes = [ViewThenServices]
     filterset_fields = ["slug", "purpose"]
+
+    def get_serializer_class(self):
+        # The detail adds the coverage report (grouped queries), which the list leaves out.
+        return CollectionDetailSerializer if self.action == "retrieve" else CollectionSerializer
+
+    @extend_schema(
+        summary="Add every approved pair matching a filter (in the background); poll the returned fill",
+        request=FillRequestSerializer,
+        responses={202: MembershipFillSerializer, **errors(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        methods=["post"],
+        url_path="members/add-by-filter",
+        permission_classes=[ViewThenServices, can_view(Membership)],
+    )
+    def add_by_filter(self, request, pk=None):
+        collection = self.get_object()
+        options = FillRequestSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        fill = services.membership_fill_request(
+            collection=collection, acting_user=request.user, **options.validated_data
+        )
+        data = MembershipFillSerializer(fill, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
@@ -159,11 +198,79 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
 
 
+class MembershipFillViewSet(viewsets.ReadOnlyModelViewSet):
+    """Fills: "add every approved pair matching a filter" requests, with their progress and counts."""
+
+    queryset = MembershipFill.objects.select_related("requested_by")
+    serializer_class = MembershipFillSerializer
+    permission_classes = [ViewThenServices]
+    filterset_fields = ["collection", "status"]
+
+
 class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Release.objects.select_related("collection", "created_by")
     serializer_class = ReleaseSerializer
     permission_classes = [ViewThenServices]
     filterset_fields = ["collection", "status", "version"]
+
+    @extend_schema(
+        summary="What changed from another release of the collection (default: the previous one) to this one",
+        parameters=[
+            OpenApiParameter("against", int, description="The release to compare with (same collection)."),
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"Pair ids listed per category (default {DIFF_LIMIT_DEFAULT}, at most {DIFF_LIMIT_MAX}).",
+            ),
+        ],
+        responses={200: ReleaseDiffSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, filter_backends=[], methods=["get"])
+    def diff(self, request, pk=None):
+        release = self.get_object()
+        against = self._against(request, release)
+        limit = self._int_param(request, "limit", DIFF_LIMIT_DEFAULT, low=0, high=DIFF_LIMIT_MAX)
+        diff = selectors.release_diff(release, against)
+        pair_ids = {
+            name: selectors.release_diff_pair_ids(release, against, name, limit=limit) if diff.counts[name] else []
+            for name in selectors.DIFF_CATEGORIES
+        }
+        return Response(
+            ReleaseDiffSerializer(
+                {"release": release.pk, "against": against.pk, "counts": diff.counts, "pair_ids": pair_ids}
+            ).data
+        )
+
+    @staticmethod
+    def _int_param(request, name: str, default: int, *, low: int, high: int) -> int:
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValidationError({name: [f"A whole number from {low} to {high}."]})
+        return int(raw)
+
+    def _against(self, request, release: Release) -> Release:
+        if request.query_params.get("against") in (None, ""):
+            previous = selectors.previous_release(release)
+            if previous is None:
+                raise ValidationError({"against": [DIFF_NO_PREVIOUS.format(release=release)]})
+            return previous
+        against_id = self._int_param(request, "against", 0, low=1, high=2**63 - 1)
+        against = self.get_queryset().filter(pk=against_id).first()
+        if against is None:
+            raise ValidationError({"against": [f"No release with id {against_id}."]})
+        if against.collection_id != release.collection_id:
+            raise ValidationError(
+                {
+                    "against": [
+                        DIFF_OTHER_COLLECTION.format(
+                            against=against, other=against.collection.slug, collection=release.collection.slug
+                        )
+                    ]
+                }
+            )
+        return against
 
     @extend_schema(summary="The released pairs", responses={200: ReleaseItemSerializer(many=True), **errors(403, 404)})
     @action(

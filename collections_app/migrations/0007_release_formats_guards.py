@@ -26,7 +26,7 @@ def existing_collections_keep_their_tenants(apps, schema_editor):
 
 
 def update_roles(apps, schema_editor):
-    ensure_roles_in_migration(apps)
+    ensure_roles_in_migration(apps, missing_ok=True)
 
 
 class Migration(migrations.Migration):

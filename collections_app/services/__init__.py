@@ -1,6 +1,7 @@
 """Every operation that changes collections, memberships and releases (one module per concept)."""
 
 from .collections import WALL_LIFT_NEEDS_REASON, collection_save, collection_save_reason
+from .fills import FILL_FILTERS, membership_fill_request, membership_fill_run
 from .membership import (
     ADD_MEMBERSHIP_PERMISSION,
     REMOVE_MEMBERSHIP_PERMISSION,
@@ -14,6 +15,7 @@ from .releases import NOTHING_TO_RELEASE, RELEASE_PERMISSION, collection_release
 
 __all__ = [
     "ADD_MEMBERSHIP_PERMISSION",
+    "FILL_FILTERS",
     "NOTHING_TO_RELEASE",
     "RELEASE_PERMISSION",
     "REMOVE_MEMBERSHIP_PERMISSION",
@@ -26,5 +28,7 @@ __all__ = [
     "collection_save",
     "collection_save_reason",
     "exclusion_expression",
+    "membership_fill_request",
+    "membership_fill_run",
     "release_file_path",
 ]

@@ -52,6 +52,14 @@ def exclusion_expression(collection: Collection, *, pair: str = ""):
     )
 
 
+def check_split_and_weight(*, split: str, weight: float) -> None:
+    """InvalidInput unless `split` is a split or empty and `weight` a finite number above 0."""
+    if weight is None or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
+        raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
+    if split and split not in Split.values:
+        raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
+
+
 def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
     explanations = {
         "preview_job": "comes from a preview job and can never be released",
@@ -78,10 +86,7 @@ def collection_add_pairs(
 ) -> AddResult:
     """Add approved pairs with a split (empty: by hash) and a weight; all or nothing."""
     require_permission(acting_user, ADD_MEMBERSHIP_PERMISSION, doing="Adding pairs to a collection")
-    if weight is None or not math.isfinite(weight) or weight <= 0:
-        raise InvalidInput(WEIGHT_MUST_BE_POSITIVE.format(weight=weight))
-    if split and split not in Split.values:
-        raise InvalidInput(f"Split must be one of {', '.join(Split.values)} or empty; got {split!r}.")
+    check_split_and_weight(split=split, weight=weight)
     # Concurrent adds to one collection take turns: each sees what the one before it added, so
     # overlapping requests report those pairs as already members instead of colliding on the
     # unique membership (IntegrityError). Releases take the same lock.

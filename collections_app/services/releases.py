@@ -17,6 +17,7 @@ from synthgov.history import record_change
 
 from ..exporters import openai_chat
 from ..models import Collection, Membership, Release, ReleaseItem, Split
+from ..selectors import coverage_summary
 from ..splits import split_expression
 from .membership import exclusion_expression
 
@@ -171,6 +172,8 @@ def _manifest(release: Release, files: list[dict], left_out: dict, lineage: dict
         "rows": sum(entry["rows"] for entry in files),
         "left_out": dict(sorted(left_out.items())),
         "lineage": lineage,
+        # Issue 12, curation: approved members against the collection's coverage targets (collections_app.selectors).
+        "coverage": coverage_summary(release.collection),
     }
 
 

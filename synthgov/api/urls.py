@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from collections_app.api.views import CollectionViewSet, ReleaseViewSet
+from collections_app.api.views import CollectionViewSet, MembershipFillViewSet, ReleaseViewSet
 from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
 from qa_app.api.imports import ImportRunViewSet
 from qa_app.api.views import QAPairViewSet
@@ -20,5 +20,6 @@ router.register("qa-pairs", QAPairViewSet)
 router.register("imports", ImportRunViewSet)
 router.register("collections", CollectionViewSet)
 router.register("releases", ReleaseViewSet)
+router.register("membership-fills", MembershipFillViewSet)
 
 urlpatterns = [path("", include(router.urls))]

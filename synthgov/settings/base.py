@@ -188,6 +188,9 @@ if REDIS_URL := env_str("REDIS_URL", shown_default="(unset: the database is the 
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Collections: pair ids per committed range of an "add all approved pairs matching a filter" fill.
+SYNTHGOV_FILL_CHUNK_IDS = env_int("SYNTHGOV_FILL_CHUNK_IDS", 20_000, minimum=1)
+
 # Generation
 SYNTHGOV_GENERATION_BATCH_SIZE = env_int("SYNTHGOV_GENERATION_BATCH_SIZE", 500, minimum=1)
 SYNTHGOV_MAX_RECORD_COUNT = 1_000_000

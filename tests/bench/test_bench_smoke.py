@@ -48,6 +48,16 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     results = json.loads(output.read_text())
     measured = {row["scenario"] for row in results if row["value"] is not None}
-    scenarios = {"generation", "generation_sharded", "export", "admin", "api", "review", "search", "review_queue"}
+    scenarios = {
+        "generation",
+        "generation_sharded",
+        "export",
+        "fill",
+        "admin",
+        "api",
+        "review",
+        "search",
+        "review_queue",
+    }
     assert measured == {"fixture", *scenarios}
     assert all({"ratio", "meets_target", "machine", "reference_value", "target"} <= row.keys() for row in results)

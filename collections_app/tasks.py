@@ -1,0 +1,7 @@
+"""django-q2 entry points: load by id, call the service."""
+
+from .services import membership_fill_run
+
+
+def run_membership_fill(fill_id: int) -> None:
+    membership_fill_run(fill_id=fill_id)

@@ -21,7 +21,8 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 
 from . import services
-from .models import Collection, Membership, Release, ReleaseItem, Split
+from .exporters import EXPORTERS, FORMAT_CHOICES
+from .models import Collection, Membership, Release, ReleaseItem, Split, default_formats
 
 
 class AddToCollectionForm(forms.Form):
@@ -77,7 +78,21 @@ class ReleaseInline(admin.TabularInline):
     show_change_link = True
 
 
+def _formats_field(**kwargs) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(choices=FORMAT_CHOICES, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
+class ReleaseForm(forms.Form):
+    formats = _formats_field(
+        help_text="Each format writes one file per split under its own folder, and a datasets config in the "
+        "release's README.md. Ticked: the collection's default formats."
+    )
+
+
 class CollectionForm(forms.ModelForm):
+    default_formats = _formats_field(
+        required=False, help_text="Formats a release writes unless it asks for others (none ticked: openai_chat)."
+    )
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
@@ -95,7 +110,12 @@ class CollectionForm(forms.ModelForm):
             "allow_synthetic_in_evaluation",
             "split_ratios",
             "seed",
+            "description",
+            "default_formats",
         ]
+
+    def clean_default_formats(self):
+        return self.cleaned_data["default_formats"] or default_formats()
 
     def _post_clean(self):
         super()._post_clean()
@@ -156,8 +176,20 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
         return request.user.has_perm(services.RELEASE_PERMISSION)
 
     def release(self, request, collection):
-        release = services.collection_release(collection=collection, acting_user=request.user)
-        self.message_user(request, f"Released {release}: {release.manifest['rows']} rows.", messages.SUCCESS)
+        form = ReleaseForm(
+            request.POST if selected_action_submitted(request) else None,
+            initial={"formats": collection.default_formats},
+        )
+        if not form.is_valid():
+            return render_action_form(self, request, title=f"Release {collection}", form=form, submit="Release")
+        release = services.collection_release(
+            collection=collection, acting_user=request.user, formats=form.cleaned_data["formats"]
+        )
+        self.message_user(
+            request,
+            f"Released {release}: {release.manifest['rows']} rows in {', '.join(release.formats)}.",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(reverse("admin:collections_app_release_change", args=[release.pk]))
 
     @admin.action(description="Release selected collections", permissions=["release"])
@@ -216,6 +248,15 @@ class ReleaseItemAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+def _file_description(entry: dict) -> str:
+    if entry["rows"] is not None:
+        exporter = EXPORTERS.get(entry.get("format") or "")
+        return f"{exporter.label}, {entry['rows']:,} rows" if exporter else f"{entry['rows']:,} rows"
+    if entry["name"] == services.CARD_NAME:
+        return "the dataset card (README.md with the datasets configs)"
+    return "the manifest (counts and checksums)"
+
+
 @admin.register(Release)
 class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
@@ -227,6 +268,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
         "status",
         "downloads",
         "items",
+        "formats",
         "manifest",
         "created_by",
         "created_at",
@@ -262,9 +304,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
                     (
                         reverse("admin:collections_app_release_download", args=[release.pk, entry["name"]]),
                         entry["name"],
-                        f"{entry['rows']:,} rows"
-                        if entry["rows"] is not None
-                        else "the manifest (counts and checksums)",
+                        _file_description(entry),
                         entry["sha256"],
                     )
                     for entry in release.files
@@ -275,7 +315,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:release_id>/download/<str:name>",
+                "<int:release_id>/download/<path:name>",
                 self.admin_site.admin_view(self.download_view),
                 name="collections_app_release_download",
             ),
@@ -298,5 +338,5 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
             # The name the manifest gives it, as the API does: one name everywhere.
             open(file_path, "rb"),
             as_attachment=True,
-            filename=name,
+            filename=services.release_download_name(name),
         )

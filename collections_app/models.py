@@ -7,6 +7,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from qa_app.models import QAPair
+from synthgov.errors import InvalidInput
 
 
 class Split(models.TextChoices):
@@ -86,6 +87,12 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        from .exporters import clean_formats  # the exporters read this module's models
+
+        try:
+            self.default_formats = clean_formats(self.default_formats, field="default_formats")
+        except InvalidInput as exc:
+            raise ValidationError({"default_formats": exc.message}) from exc
 
 
 class Membership(models.Model):

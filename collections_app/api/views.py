@@ -188,7 +188,7 @@ class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
         detail=True,
         filter_backends=[],
         methods=["get"],
-        url_path=r"files/(?P<name>[^/]+)",
+        url_path=r"files/(?P<name>.+)",
         renderer_classes=[JSONRenderer, DownloadRenderer],
     )
     def download(self, request, pk=None, name=None):
@@ -203,7 +203,7 @@ class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
             handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it when the response is sent
         except FileNotFoundError as exc:
             raise NotFound(FILE_MISSING.format(release=release, name=name)) from exc
-        response = FileResponse(handle, as_attachment=True, filename=name)
+        response = FileResponse(handle, as_attachment=True, filename=services.release_download_name(name))
         response["X-Content-SHA256"] = entry["sha256"]
         response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry['sha256'])).decode()}:"
         return response

@@ -26,6 +26,7 @@ from .serializers import (
     MembershipSerializer,
     PairIdsSerializer,
     ReleaseItemSerializer,
+    ReleaseRequestSerializer,
     ReleaseSerializer,
     RemoveMembersResultSerializer,
 )
@@ -139,9 +140,9 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
     )
     @extend_schema(
         methods=["POST"],
-        summary="Release the collection's approved pairs as a new immutable version",
-        request=None,
-        responses={201: ReleaseSerializer, **errors(403, 404, 409)},
+        summary="Release the collection's approved pairs as a new immutable version, in the formats asked for",
+        request=ReleaseRequestSerializer,
+        responses={201: ReleaseSerializer, **errors(400, 403, 404, 409)},
     )
     @action(
         detail=True,
@@ -152,7 +153,11 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
     def releases(self, request, pk=None):
         collection = self.get_object()
         if request.method == "POST":
-            release = services.collection_release(collection=collection, acting_user=request.user)
+            options = ReleaseRequestSerializer(data=request.data)
+            options.is_valid(raise_exception=True)
+            release = services.collection_release(
+                collection=collection, acting_user=request.user, formats=options.validated_data.get("formats")
+            )
             return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
         releases = Release.objects.filter(collection=collection).select_related("collection", "created_by")
         page = self.paginate_queryset(releases.order_by("-version"))

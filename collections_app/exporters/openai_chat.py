@@ -15,18 +15,23 @@ from collections.abc import Iterator
 from django.db import connection
 from psycopg import sql
 
+from collections_app.models import ReleaseItem
+
 from .rows import release_rows, user_content
 
 FORMAT = "openai_chat"
 LABEL = "OpenAI chat JSONL (messages)"
 EXTENSION = "jsonl"
+FLOAT8_EXPONENT_FROM = 1e15
+PYTHON_EXPONENT_FROM = 1e16
 
 # A column and quote character no JSON text can contain raw, so CSV output is the bare line.
 _COPY_OPTIONS = "FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'"
 # to_json() escapes a string exactly as json.dumps(ensure_ascii=False) does; the structure
 # around it is fixed text, cheaper to concatenate than to build and print a jsonb value.
 # A weight prints as Python's repr(float) does: float8's shortest text, with ".0" after whole
-# numbers (below 1e16, where Python switches to exponents).
+# numbers. The two agree everywhere except between 1e15 and 1e16 (float8 text switches to
+# exponents there, Python at 1e16); a split with such a weight is written by the Python twin.
 _POSTGRES_LINES = """
 SELECT '{{"messages": ['
        || CASE WHEN coalesce(p.metadata->>'system_prompt', '') <> ''
@@ -36,8 +41,8 @@ SELECT '{{"messages": ['
        || to_json(CASE WHEN p.context <> '' THEN p.context || E'\\n\\n' || p.question ELSE p.question END)::text
        || '}}, {{"role": "assistant", "content": ' || to_json(p.answer)::text || '}}]'
        || CASE WHEN i.weight = 1 THEN ''
-               WHEN i.weight = trunc(i.weight) AND abs(i.weight) < 1e16
-               THEN ', "weight": ' || trunc(i.weight)::numeric::text || '.0'
+               WHEN i.weight = trunc(i.weight) AND abs(i.weight) < 1e15
+               THEN ', "weight": ' || i.weight::bigint::text || '.0'
                ELSE ', "weight": ' || i.weight::text END
        || '}}'
 FROM collections_app_releaseitem i JOIN qa_app_qapair p ON p.id = i.qa_pair_id
@@ -60,11 +65,17 @@ def row(*, question: str, answer: str, context: str, system_prompt: str, weight:
 
 def lines(release, split: str) -> Iterator[bytes]:
     """The bytes of one split's file, in chunks, streamed with constant memory."""
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not _weights_float8_prints_otherwise(release, split):
         yield from _postgres_lines(release.pk, split)
         return
     for pair_id, question, answer, context, system_prompt, weight, *_ in release_rows(release, split):
         yield row(question=question, answer=answer, context=context, system_prompt=system_prompt, weight=weight)
+
+
+def _weights_float8_prints_otherwise(release, split: str) -> bool:
+    return ReleaseItem.objects.filter(
+        release=release, split=split, weight__gte=FLOAT8_EXPONENT_FROM, weight__lt=PYTHON_EXPONENT_FROM
+    ).exists()
 
 
 def _postgres_lines(release_id: int, split: str) -> Iterator[bytes]:

@@ -60,9 +60,7 @@ def quality_distribution(release) -> dict:
     """Pairs per quality-score band of 0.1 ("0.8-0.9"; a score of 1 falls in "1.0"), and unscored."""
     bands = (
         _items(release)
-        .annotate(
-            band=Cast(Floor(Cast(F("qa_pair__quality_score"), FloatField()) * QUALITY_BANDS), IntegerField())
-        )
+        .annotate(band=Cast(Floor(Cast(F("qa_pair__quality_score"), FloatField()) * QUALITY_BANDS), IntegerField()))
         .values_list("band")
         .annotate(count=Count("pk"))
         .order_by("band")

@@ -2,7 +2,6 @@ from rest_framework import serializers
 
 from qa_app.selectors import qa_pair_ids_unknown
 from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
-
 from synthgov.errors import InvalidInput
 
 from ..exporters import EXPORTERS, clean_formats

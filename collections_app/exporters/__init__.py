@@ -32,6 +32,8 @@ class Exporter:
     builder: str
     # write(release, split, path, progress) -> rows; progress(rows) is called as rows are written.
     write: Callable[..., int]
+    # Column name -> `datasets` dtype, for the card's `dataset_info` (CSV carries no types of its own).
+    features: dict | None = None
 
     def file_name(self, split: str) -> str:
         return f"{self.key}/{split}.{self.extension}"
@@ -63,6 +65,10 @@ def _jsonl_writer(module, *, compress: bool):
     return write
 
 
+def _features(schema) -> dict:
+    return {field.name: str(field.type).replace("double", "float64") for field in schema}
+
+
 def _registry() -> dict[str, Exporter]:
     formats = {}
     for module in (openai_chat, alpaca, sharegpt):
@@ -74,8 +80,17 @@ def _registry() -> dict[str, Exporter]:
         formats[key] = Exporter(
             key, f"{module.LABEL}, gzip", f"{module.EXTENSION}.gz", "json", _jsonl_writer(module, compress=True)
         )
-    for module, builder in ((parquet, "parquet"), (csv_table, "csv")):
-        formats[module.FORMAT] = Exporter(module.FORMAT, module.LABEL, module.EXTENSION, builder, module.write)
+    formats[parquet.FORMAT] = Exporter(
+        parquet.FORMAT, parquet.LABEL, parquet.EXTENSION, "parquet", parquet.write, _features(parquet.SCHEMA)
+    )
+    formats[csv_table.FORMAT] = Exporter(
+        csv_table.FORMAT,
+        csv_table.LABEL,
+        csv_table.EXTENSION,
+        "csv",
+        csv_table.write,
+        _features(parquet.SCHEMA),
+    )
     return formats
 
 
@@ -84,10 +99,7 @@ FORMAT_CHOICES = [(key, exporter.label) for key, exporter in EXPORTERS.items()]
 
 
 def unknown_formats_message(unknown) -> str:
-    return (
-        f"Unknown format(s): {', '.join(repr(str(name)) for name in unknown)}; "
-        f"choose from {', '.join(EXPORTERS)}."
-    )
+    return f"Unknown format(s): {', '.join(repr(str(name)) for name in unknown)}; choose from {', '.join(EXPORTERS)}."
 
 
 def clean_formats(formats, *, field: str = "formats") -> list[str]:

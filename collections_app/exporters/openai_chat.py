@@ -68,7 +68,7 @@ def lines(release, split: str) -> Iterator[bytes]:
     if connection.vendor == "postgresql" and not _weights_float8_prints_otherwise(release, split):
         yield from _postgres_lines(release.pk, split)
         return
-    for pair_id, question, answer, context, system_prompt, weight, *_ in release_rows(release, split):
+    for _pair_id, question, answer, context, system_prompt, weight, *_ in release_rows(release, split):
         yield row(question=question, answer=answer, context=context, system_prompt=system_prompt, weight=weight)
 
 

@@ -55,4 +55,3 @@ def release_rows(release, split: str, *, chunk_size: int = CHUNK) -> Iterator[tu
         if values[4] is None:
             values = (*values[:4], "", *values[5:])
         yield values
-

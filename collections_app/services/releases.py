@@ -70,9 +70,7 @@ def collection_release(
             target.mkdir(parents=True)
             directory = target
             files = write_release_files(release, formats, directory)
-            manifest = release_manifest(
-                release, files=files, left_out=left_out, lineage=lineage, guards=guards or {}
-            )
+            manifest = release_manifest(release, files=files, left_out=left_out, lineage=lineage, guards=guards or {})
             card = render_card(manifest).encode()
             (directory / CARD_NAME).write_bytes(card)
             manifest["files"].append(_file_entry(CARD_NAME, None, None, card))

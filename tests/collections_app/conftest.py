@@ -52,6 +52,9 @@ def varied_release(db, approved_pair, curator):
         Split.TRAIN,
         1e-05,
     )
-    add(approved_pair(question="From a template?", answer="Yes.", template_version=version, quality_score=0.85), Split.VALIDATION)
+    add(
+        approved_pair(question="From a template?", answer="Yes.", template_version=version, quality_score=0.85),
+        Split.VALIDATION,
+    )
     add(approved_pair(question="Tested?", answer="Tested.", quality_score=0.31), Split.TEST, 0.5)
     return collection_release(collection=collection, acting_user=curator, formats=ALL_FORMATS)

@@ -44,7 +44,9 @@ def test_jsonl_formats_read_back_with_json_hold_the_released_pairs(varied_releas
 
     records = read_jsonl(release_file(varied_release, EXPORTERS[key].file_name(split)))
 
-    assert records == [JSONL_FORMATS[format_key](pair, weight) for pair, weight in expected.released_pairs(varied_release, split)]
+    assert records == [
+        JSONL_FORMATS[format_key](pair, weight) for pair, weight in expected.released_pairs(varied_release, split)
+    ]
 
 
 @pytest.mark.parametrize("format_key", sorted(JSONL_FORMATS))

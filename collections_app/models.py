@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput
+from synthgov.text_limits import text_problem
 
 
 class Split(models.TextChoices):
@@ -87,6 +88,8 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        if problem := text_problem("description", self.description):
+            raise ValidationError({"description": problem})
         from .exporters import clean_formats  # the exporters read this module's models
 
         try:

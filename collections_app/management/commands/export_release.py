@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from collections_app.exporters import EXPORTERS
+from collections_app.exporters import EXPORTERS, clean_formats
 from collections_app.services import release_by_label, release_export
 from synthgov.errors import DomainError
 
@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
+            clean_formats([options["format_key"]], field="format")
             release = release_by_label(options["release"])
             total = sum(release.manifest.get("splits", {}).values()) or release.manifest.get("rows")
             with tqdm(total=total, unit="rows", desc=f"{release} {options['format_key']}", disable=None) as bar:

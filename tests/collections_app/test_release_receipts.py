@@ -144,8 +144,10 @@ def test_card_describes_purpose_counts_versions_quality_left_out_and_limits(vari
     assert "Pairs for the format tests." in card
     for heading in ["## Files", "### Per split", "### Per chapter", "### Per source", "## Template versions"]:
         assert heading in card
-    assert "## Quality scores" in card and "| 0.8-0.9 | 1 |" in card
-    assert "## Left out" in card and "## Known limits" in card
+    assert "## Quality scores" in card
+    assert "| 0.8-0.9 | 1 |" in card
+    assert "## Left out" in card
+    assert "## Known limits" in card
     assert varied_release.manifest["state_sha256"] in card
     assert varied_release.manifest["template_versions"][0]["content_sha256"] in card
 

@@ -20,7 +20,7 @@ from bench.database import DEFAULT_SERVER, bench_database_url, create_database, 
 from bench.results import Result, machine, table, write_json
 
 PROJECT = Path(__file__).resolve().parent.parent
-ORDER = ["generation", "generation_sharded", "export", "admin", "api", "review", "search", "review_queue"]
+ORDER = ["generation", "generation_sharded", "export", "formats", "admin", "api", "review", "search", "review_queue"]
 
 
 def parse_args(argv):

@@ -31,6 +31,7 @@ from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
+from .formats import formats
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
@@ -488,6 +489,7 @@ SCENARIOS = {
     "generation": generation,
     "generation_sharded": generation_sharded,
     "export": export,
+    "formats": formats,
     "admin": admin,
     "api": api,
     "review": review,

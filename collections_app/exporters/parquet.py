@@ -126,8 +126,7 @@ def postgres_batches(release, split: str) -> Iterator[pa.RecordBatch]:
                     quoted_strings_can_be_null=False,
                 ),
             )
-            for batch in reader:
-                yield batch
+            yield from reader
 
 
 def batches(release, split: str) -> Iterator[pa.RecordBatch]:

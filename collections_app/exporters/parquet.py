@@ -26,9 +26,12 @@ from .rows import release_rows
 FORMAT = "parquet"
 LABEL = "Parquet (typed columns, zstd)"
 EXTENSION = "parquet"
-ROW_GROUP_ROWS = 50_000
+ROW_GROUP_ROWS = 20_000
 PYTHON_BATCH_ROWS = 5_000
 COPY_BLOCK_BYTES = 4 << 20
+# Columns with few distinct values; the texts and hashes are (nearly) all distinct, and trying a
+# dictionary for them first costs time for nothing.
+DICTIONARY_COLUMNS = ["split", "system_prompt", "source", "template", "template_version", "template_sha256"]
 
 SCHEMA = pa.schema(
     [
@@ -150,7 +153,9 @@ def write(release, split: str, path: Path, progress=None, *, row_group_rows: int
         if progress is not None:
             progress(table.num_rows)
 
-    with pq.ParquetWriter(path, SCHEMA, compression="zstd", compression_level=3) as writer:
+    with pq.ParquetWriter(
+        path, SCHEMA, compression="zstd", compression_level=3, use_dictionary=DICTIONARY_COLUMNS
+    ) as writer:
         for batch in batches(release, split):
             pending.append(batch)
             pending_rows += batch.num_rows

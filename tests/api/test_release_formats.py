@@ -113,3 +113,18 @@ def test_collection_refuses_an_over_long_description(api, curator, settings):
     assert response.status_code == 400
     assert "at most 20" in response.json()["description"][0]
     assert not Collection.objects.filter(slug="sums").exists()
+
+
+def test_a_release_written_before_format_folders_still_downloads_its_files(api, curator, collection, settings):
+    release = Release.objects.get(pk=api(curator).post(release_url(collection)).json()["id"])
+    directory = settings.MEDIA_ROOT / release.storage_path
+    (directory / "openai_chat" / "train.jsonl").rename(directory / "train.jsonl")
+    entry = next(entry for entry in release.files if entry["name"] == "openai_chat/train.jsonl")
+    release.files = [{key: value for key, value in entry.items() if key != "format"} | {"name": "train.jsonl"}]
+    Release.objects.filter(pk=release.pk).update(files=release.files)
+
+    response = api(curator).get(f"{RELEASES}{release.pk}/files/train.jsonl/")
+
+    assert response.status_code == 200
+    assert response["X-Content-SHA256"] == entry["sha256"]
+    assert response["Content-Disposition"] == 'attachment; filename="train.jsonl"'

@@ -25,6 +25,7 @@ ORDER = [
     "generation_sharded",
     "export",
     "fill",
+    "formats",
     "admin",
     "api",
     "review",

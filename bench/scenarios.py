@@ -32,6 +32,7 @@ from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
+from .formats import formats
 from .imports import import_jsonl, import_parquet
 from .results import Result
 from .review_queue import review_queue
@@ -492,6 +493,7 @@ SCENARIOS = {
     "generation_sharded": generation_sharded,
     "export": export,
     "fill": fill,
+    "formats": formats,
     "admin": admin,
     "api": api,
     "review": review,

@@ -26,7 +26,8 @@ from synthgov.errors import DomainError
 from . import services
 from .admin_figures import collection_coverage, collection_figures, release_diff_link, release_diff_urls
 from .admin_fill import MembershipFillAdmin, collection_fill_link, collection_fill_urls
-from .models import Collection, Membership, Release, ReleaseItem, Split
+from .exporters import EXPORTERS, FORMAT_CHOICES
+from .models import Collection, Membership, Release, ReleaseItem, Split, default_formats
 
 __all__ = ["MembershipFillAdmin"]
 
@@ -84,7 +85,21 @@ class ReleaseInline(admin.TabularInline):
     show_change_link = True
 
 
+def _formats_field(**kwargs) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(choices=FORMAT_CHOICES, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
+class ReleaseForm(forms.Form):
+    formats = _formats_field(
+        help_text="Each format writes one file per split under its own folder, and a datasets config in the "
+        "release's README.md. Ticked: the collection's default formats."
+    )
+
+
 class CollectionForm(forms.ModelForm):
+    default_formats = _formats_field(
+        required=False, help_text="Formats a release writes unless it asks for others (none ticked: openai_chat)."
+    )
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
@@ -103,7 +118,12 @@ class CollectionForm(forms.ModelForm):
             "split_ratios",
             "seed",
             "coverage_targets",
+            "description",
+            "default_formats",
         ]
+
+    def clean_default_formats(self):
+        return self.cleaned_data["default_formats"] or default_formats()
 
     def _post_clean(self):
         super()._post_clean()
@@ -186,8 +206,20 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
         return request.user.has_perm(services.RELEASE_PERMISSION)
 
     def release(self, request, collection):
-        release = services.collection_release(collection=collection, acting_user=request.user)
-        self.message_user(request, f"Released {release}: {release.manifest['rows']} rows.", messages.SUCCESS)
+        form = ReleaseForm(
+            request.POST if selected_action_submitted(request) else None,
+            initial={"formats": collection.default_formats},
+        )
+        if not form.is_valid():
+            return render_action_form(self, request, title=f"Release {collection}", form=form, submit="Release")
+        release = services.collection_release(
+            collection=collection, acting_user=request.user, formats=form.cleaned_data["formats"]
+        )
+        self.message_user(
+            request,
+            f"Released {release}: {release.manifest['rows']} rows in {', '.join(release.formats)}.",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(reverse("admin:collections_app_release_change", args=[release.pk]))
 
     @admin.action(description="Release selected collections", permissions=["release"])
@@ -262,6 +294,15 @@ class ReleaseItemAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+def _file_description(entry: dict) -> str:
+    if entry["rows"] is not None:
+        exporter = EXPORTERS.get(entry.get("format") or "")
+        return f"{exporter.label}, {entry['rows']:,} rows" if exporter else f"{entry['rows']:,} rows"
+    if entry["name"] == services.CARD_NAME:
+        return "the dataset card (README.md with the datasets configs)"
+    return "the manifest (counts and checksums)"
+
+
 @admin.register(Release)
 class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
@@ -274,6 +315,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
         "downloads",
         "compare",
         "items",
+        "formats",
         "manifest",
         "created_by",
         "created_at",
@@ -313,9 +355,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
                     (
                         reverse("admin:collections_app_release_download", args=[release.pk, entry["name"]]),
                         entry["name"],
-                        f"{entry['rows']:,} rows"
-                        if entry["rows"] is not None
-                        else "the manifest (counts and checksums)",
+                        _file_description(entry),
                         entry["sha256"],
                     )
                     for entry in release.files
@@ -327,7 +367,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
         return [
             *release_diff_urls(self),
             path(
-                "<int:release_id>/download/<str:name>",
+                "<int:release_id>/download/<path:name>",
                 self.admin_site.admin_view(self.download_view),
                 name="collections_app_release_download",
             ),
@@ -350,5 +390,5 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
             # The name the manifest gives it, as the API does: one name everywhere.
             open(file_path, "rb"),
             as_attachment=True,
-            filename=name,
+            filename=services.release_download_name(name),
         )

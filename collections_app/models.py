@@ -7,6 +7,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from qa_app.models import QAPair
+from synthgov.errors import InvalidInput
+from synthgov.text_limits import text_problem
 from templates_app.selectors import taxonomy_keys_unknown
 
 COVERAGE_TARGETS_SHAPE = 'Coverage targets are an object like {"chapter": 100, "chapter/subchapter": 20}.'
@@ -91,6 +93,14 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        if problem := text_problem("description", self.description):
+            raise ValidationError({"description": problem})
+        from .exporters import clean_formats  # the exporters read this module's models
+
+        try:
+            self.default_formats = clean_formats(self.default_formats, field="default_formats")
+        except InvalidInput as exc:
+            raise ValidationError({"default_formats": exc.message}) from exc
         self._clean_coverage_targets()
 
     def _clean_coverage_targets(self) -> None:

@@ -4,12 +4,32 @@ from rest_framework.reverse import reverse
 
 from qa_app.selectors import qa_pair_ids_unknown
 from synthgov.api.serializers import ModelSerializer, ObjectId, Username, refuse_unknown_ids
+from synthgov.errors import InvalidInput
 
 from .. import selectors
+from ..exporters import EXPORTERS, clean_formats
 from ..models import Collection, Membership, MembershipFill, Release, ReleaseItem, Split
 from ..services import FILL_FILTERS
 
 MAX_BULK_IDS = 10_000
+MAX_FORMAT_CHARS = 40
+
+
+def _formats_field(help_text: str, **kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=MAX_FORMAT_CHARS),
+        min_length=1,
+        max_length=len(EXPORTERS),
+        help_text=f"{help_text} Format keys: {', '.join(EXPORTERS)}.",
+        **kwargs,
+    )
+
+
+def _valid_formats(formats: list[str]) -> list[str]:
+    try:
+        return clean_formats(formats)
+    except InvalidInput as exc:
+        raise serializers.ValidationError(exc.message) from exc
 
 
 class CollectionSerializer(ModelSerializer):
@@ -20,6 +40,7 @@ class CollectionSerializer(ModelSerializer):
         allow_blank=True,
         help_text="Why (kept in the history); needed to let synthetic pairs into an evaluation collection.",
     )
+    default_formats = _formats_field("Formats a release writes unless it asks for others.", required=False)
 
     class Meta:
         model = Collection
@@ -33,10 +54,22 @@ class CollectionSerializer(ModelSerializer):
             "split_ratios",
             "seed",
             "coverage_targets",
+            "description",
+            "default_formats",
             "created_by",
             "created_at",
             "reason",
         ]
+
+    def validate_default_formats(self, formats: list[str]) -> list[str]:
+        return _valid_formats(formats)
+
+
+class ReleaseRequestSerializer(serializers.Serializer):
+    formats = _formats_field("Formats to write (default: the collection's default_formats).", required=False)
+
+    def validate_formats(self, formats: list[str]) -> list[str]:
+        return _valid_formats(formats)
 
 
 class CoverageTargetSerializer(serializers.Serializer):
@@ -103,6 +136,7 @@ class ReleaseSerializer(ModelSerializer):
             "collection_slug",
             "version",
             "status",
+            "formats",
             "manifest",
             "files",
             "created_by",

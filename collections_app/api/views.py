@@ -30,6 +30,7 @@ from .serializers import (
     PairIdsSerializer,
     ReleaseDiffSerializer,
     ReleaseItemSerializer,
+    ReleaseRequestSerializer,
     ReleaseSerializer,
     RemoveMembersResultSerializer,
 )
@@ -178,9 +179,9 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
     )
     @extend_schema(
         methods=["POST"],
-        summary="Release the collection's approved pairs as a new immutable version",
-        request=None,
-        responses={201: ReleaseSerializer, **errors(403, 404, 409)},
+        summary="Release the collection's approved pairs as a new immutable version, in the formats asked for",
+        request=ReleaseRequestSerializer,
+        responses={201: ReleaseSerializer, **errors(400, 403, 404, 409)},
     )
     @action(
         detail=True,
@@ -191,7 +192,11 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
     def releases(self, request, pk=None):
         collection = self.get_object()
         if request.method == "POST":
-            release = services.collection_release(collection=collection, acting_user=request.user)
+            options = ReleaseRequestSerializer(data=request.data)
+            options.is_valid(raise_exception=True)
+            release = services.collection_release(
+                collection=collection, acting_user=request.user, formats=options.validated_data.get("formats")
+            )
             return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
         releases = Release.objects.filter(collection=collection).select_related("collection", "created_by")
         page = self.paginate_queryset(releases.order_by("-version"))
@@ -295,7 +300,7 @@ class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
         detail=True,
         filter_backends=[],
         methods=["get"],
-        url_path=r"files/(?P<name>[^/]+)",
+        url_path=r"files/(?P<name>.+)",
         renderer_classes=[JSONRenderer, DownloadRenderer],
     )
     def download(self, request, pk=None, name=None):
@@ -310,7 +315,7 @@ class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
             handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it when the response is sent
         except FileNotFoundError as exc:
             raise NotFound(FILE_MISSING.format(release=release, name=name)) from exc
-        response = FileResponse(handle, as_attachment=True, filename=name)
+        response = FileResponse(handle, as_attachment=True, filename=services.release_download_name(name))
         response["X-Content-SHA256"] = entry["sha256"]
         response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry['sha256'])).decode()}:"
         return response

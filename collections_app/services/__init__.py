@@ -11,13 +11,29 @@ from .membership import (
     collection_remove_pairs,
     exclusion_expression,
 )
-from .releases import NOTHING_TO_RELEASE, RELEASE_PERMISSION, collection_release, release_file_path
+from .releases import (
+    CARD_NAME,
+    EXPORT_DIRECTORY_NOT_EMPTY,
+    MANIFEST_NAME,
+    NOTHING_TO_RELEASE,
+    RELEASE_PERMISSION,
+    RELEASE_UNKNOWN,
+    collection_release,
+    release_by_label,
+    release_download_name,
+    release_export,
+    release_file_path,
+)
 
 __all__ = [
     "ADD_MEMBERSHIP_PERMISSION",
+    "CARD_NAME",
+    "EXPORT_DIRECTORY_NOT_EMPTY",
     "FILL_FILTERS",
+    "MANIFEST_NAME",
     "NOTHING_TO_RELEASE",
     "RELEASE_PERMISSION",
+    "RELEASE_UNKNOWN",
     "REMOVE_MEMBERSHIP_PERMISSION",
     "WALL_LIFT_NEEDS_REASON",
     "WEIGHT_MUST_BE_POSITIVE",
@@ -30,5 +46,8 @@ __all__ = [
     "exclusion_expression",
     "membership_fill_request",
     "membership_fill_run",
+    "release_by_label",
+    "release_download_name",
+    "release_export",
     "release_file_path",
 ]

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -15,7 +16,9 @@ from synthgov.bulk import refresh_statistics
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import record_change
 
-from ..exporters import openai_chat
+from .. import receipts, release_stats
+from ..card import render_card
+from ..exporters import EXPORTERS, clean_formats
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 from ..selectors import coverage_summary
 from ..splits import split_expression
@@ -23,11 +26,24 @@ from .membership import exclusion_expression
 
 RELEASE_PERMISSION = "collections_app.release_collection"
 NOTHING_TO_RELEASE = "Collection '{slug}' has no approved pairs to release; approve some of its pairs first."
+EXPORT_DIRECTORY_NOT_EMPTY = "{directory} already holds files; choose an empty directory (or --force to overwrite)."
+RELEASE_UNKNOWN = "No release {label!r}; name it as <collection-slug>:v<N> (e.g. maths:v3) or by its id."
+CARD_NAME = "README.md"
+MANIFEST_NAME = "manifest.json"
 
 
-def collection_release(*, collection: Collection, acting_user) -> Release:
-    """Snapshot the collection's approved pairs and write one file per split plus a manifest."""
+def collection_release(
+    *, collection: Collection, acting_user, formats: list[str] | None = None, guards: dict | None = None
+) -> Release:
+    """Snapshot the collection's approved pairs and write, per format, one file per split; then the
+    dataset card (README.md) and the manifest. `formats` defaults to the collection's default_formats.
+
+    `guards` holds the results of the release guards (collections_app/guards.py), recorded as they
+    are in the manifest and the card; a guard that refuses raises before anything is written.
+    """
     require_permission(acting_user, RELEASE_PERMISSION, doing="Releasing a collection")
+    formats = clean_formats(list(formats) if formats is not None else collection.default_formats)
+    started = time.monotonic()
     directory = None
     try:
         with transaction.atomic():
@@ -37,6 +53,7 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
                 collection=collection,
                 version=version,
                 created_by=acting_user,
+                formats=formats,
                 storage_path=f"releases/collection-{collection.pk}/v{version}",
             )
             record_change(release, user=acting_user, action="building")
@@ -53,11 +70,18 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
                 )
             target.mkdir(parents=True)
             directory = target
-            files = _write_split_files(release, directory)
-            manifest = _manifest(release, files, left_out, lineage)
+            files = write_release_files(release, formats, directory)
+            manifest = release_manifest(release, files=files, left_out=left_out, lineage=lineage, guards=guards or {})
+            card = render_card(manifest).encode()
+            (directory / CARD_NAME).write_bytes(card)
+            manifest["files"].append(_file_entry(CARD_NAME, None, None, card))
+            # Time, author and duration live here only: every other file is the same on re-export.
+            manifest["created_at"] = timezone.now().isoformat()
+            manifest["author"] = acting_user.get_username()
+            manifest["duration_seconds"] = round(time.monotonic() - started, 3)
             manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            (directory / "manifest.json").write_bytes(manifest_bytes)
-            files.append(_file_entry("manifest.json", None, None, manifest_bytes))
+            (directory / MANIFEST_NAME).write_bytes(manifest_bytes)
+            files = [*manifest["files"], _file_entry(MANIFEST_NAME, None, None, manifest_bytes)]
             release.publish(at=timezone.now(), manifest=manifest, files=files)
             record_change(release, user=acting_user, action="published")
             release.save()
@@ -136,25 +160,32 @@ def _refuse_train_test_overlap(release: Release) -> None:
         )
 
 
-def _write_split_files(release: Release, directory: Path) -> list[dict]:
+def _used_splits(release: Release) -> list[str]:
+    used = set(ReleaseItem.objects.filter(release=release).order_by().values_list("split", flat=True).distinct())
+    return [split for split in Split.values if split in used]
+
+
+def write_release_files(release: Release, formats: list[str], directory: Path, progress=None) -> list[dict]:
+    """Write `<format>/<split>.<extension>` for each format and split of the release's items; return
+    one entry per file: name, format, split, rows, bytes and sha256."""
     files = []
-    used_splits = set(ReleaseItem.objects.filter(release=release).order_by().values_list("split", flat=True).distinct())
-    for split in (split for split in Split.values if split in used_splits):
-        name = f"{split}.{openai_chat.EXTENSION}"
-        digest, rows, size = hashlib.sha256(), 0, 0
-        with open(directory / name, "wb") as handle:
-            for chunk in openai_chat.lines(release, split):
-                handle.write(chunk)
-                digest.update(chunk)
-                rows += chunk.count(b"\n")
-                size += len(chunk)
-        files.append({"name": name, "split": split, "rows": rows, "bytes": size, "sha256": digest.hexdigest()})
+    splits = _used_splits(release)
+    for key in formats:
+        exporter = EXPORTERS[key]
+        for split in splits:
+            name = exporter.file_name(split)
+            path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rows = exporter.write(release, split, path, progress)
+            digest, size = receipts.file_sha256(path)
+            files.append({"name": name, "format": key, "split": split, "rows": rows, "bytes": size, "sha256": digest})
     return files
 
 
 def _file_entry(name: str, split: str | None, rows: int | None, content: bytes) -> dict:
     return {
         "name": name,
+        "format": None,
         "split": split,
         "rows": rows,
         "bytes": len(content),
@@ -162,23 +193,82 @@ def _file_entry(name: str, split: str | None, rows: int | None, content: bytes) 
     }
 
 
-def _manifest(release: Release, files: list[dict], left_out: dict, lineage: dict) -> dict:
+def release_manifest(release: Release, *, files: list[dict], left_out: dict, lineage: dict, guards: dict) -> dict:
+    """Everything the release records except its time, author and duration (added by the caller)."""
+    collection = release.collection
+    splits = release_stats.split_counts(release)
+    released = sum(splits.values())
+    left_out = dict(sorted(left_out.items()))
     return {
-        "collection": release.collection.slug,
+        "collection": collection.slug,
+        "collection_name": collection.name,
+        "purpose": collection.purpose,
+        "description": collection.description,
         "release": release.version,
-        "format": openai_chat.FORMAT,
-        "created_at": timezone.now().isoformat(),
+        "format": release.formats[0],
+        "formats": list(release.formats),
         "files": list(files),
-        "rows": sum(entry["rows"] for entry in files),
-        "left_out": dict(sorted(left_out.items())),
+        "rows": released,
+        "splits": splits,
+        "records": {"in": released + sum(left_out.values()), "out": released, "left_out": left_out},
+        "left_out": left_out,
+        "chapters": release_stats.chapter_counts(release),
+        "template_versions": release_stats.template_versions(release),
+        "quality_scores": release_stats.quality_distribution(release),
         "lineage": lineage,
-        # Issue 12, curation: approved members against the collection's coverage targets (collections_app.selectors).
-        "coverage": coverage_summary(release.collection),
+        "software": receipts.software(),
+        "state_sha256": receipts.collection_state_sha256(collection),
+        # Results of the release guards (collections_app/guards.py): pass, warnings, allowances.
+        "guards": guards,
+        # Approved members against the collection's coverage targets (collections_app.selectors).
+        "coverage": coverage_summary(collection),
     }
+
+
+def release_export(*, release: Release, format: str, directory: Path, force: bool = False, progress=None) -> list[dict]:
+    """Write the release in `format` (any registered format, released in it or not) to `directory`:
+    `<format>/<split>.<extension>` and a dataset card README.md for that format.
+
+    Reads the release's frozen items, never the collection's current members, so exporting the same
+    release again gives the same bytes. Refuses a directory that holds files unless `force`.
+    Reading a release needs no permission here: it is what a download gives (commands run trusted).
+    """
+    if release.status != Release.Status.PUBLISHED:
+        raise TransitionRefused(f"Release {release} is {release.status}; only published releases are exported.")
+    [key] = clean_formats([format], field="format")
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"{directory} is a file, not a directory.", field="to")
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise InvalidInput(EXPORT_DIRECTORY_NOT_EMPTY.format(directory=directory), field="to")
+    directory.mkdir(parents=True, exist_ok=True)
+    files = write_release_files(release, [key], directory, progress)
+    card = render_card(release.manifest, files).encode()
+    (directory / CARD_NAME).write_bytes(card)
+    return [*files, _file_entry(CARD_NAME, None, None, card)]
+
+
+def release_by_label(label: str) -> Release:
+    """A release named `<collection-slug>:v<N>` (or `<slug>:<N>`), or by its id."""
+    slug, _, version = label.partition(":")
+    try:
+        if version:
+            return Release.objects.select_related("collection").get(
+                collection__slug=slug, version=int(version.removeprefix("v"))
+            )
+        return Release.objects.select_related("collection").get(pk=int(label))
+    except (ValueError, Release.DoesNotExist) as exc:
+        raise InvalidInput(RELEASE_UNKNOWN.format(label=label), field="release") from exc
 
 
 def release_file_path(release: Release, name: str) -> Path:
     """Path of one of the release's files; refuses names the release did not write."""
-    if name not in {entry["name"] for entry in release.files}:
+    parts = Path(name).parts
+    if name not in {entry["name"] for entry in release.files} or Path(name).is_absolute() or ".." in parts:
         raise InvalidInput(f"Release {release} has no file named {name!r}.")
     return Path(settings.MEDIA_ROOT) / release.storage_path / name
+
+
+def release_download_name(name: str) -> str:
+    """The name a file of a release downloads under: its path with "/" as "-" (openai_chat-train.jsonl)."""
+    return name.replace("/", "-")

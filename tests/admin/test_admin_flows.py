@@ -266,7 +266,7 @@ def test_release_button_releases_and_the_files_download_with_their_checksums(cli
     Membership.objects.bulk_create(Membership(collection=collection, qa_pair=pair, split="train") for pair in pairs)
     client.force_login(curator)
 
-    response = client.post(action_url(collection, "release"))
+    response = client.post(action_url(collection, "release"), {"apply": "1", "formats": ["openai_chat"]})
 
     release = Release.objects.get()
     assert response.url == reverse("admin:collections_app_release_change", args=[release.pk])
@@ -283,7 +283,7 @@ def test_release_button_refuses_a_collection_without_approved_pairs(client, cura
     Membership.objects.create(collection=collection, qa_pair=QAPairFactory(), split="train")
     client.force_login(curator)
 
-    response = client.post(action_url(collection, "release"), follow=True)
+    response = client.post(action_url(collection, "release"), {"apply": "1", "formats": ["openai_chat"]}, follow=True)
 
     assert not Release.objects.exists()
     assert any("no approved pairs" in message for message in messages_of(response))

@@ -81,10 +81,10 @@ def test_release_files_download_under_the_name_the_manifest_gives_them(admin_cli
     assert "manifest.json" in names
     assert "— rows" not in page
     assert "manifest.json</a> — the manifest (counts and checksums)" in page
-    assert "train.jsonl</a> — 3 rows" in page
+    assert "openai_chat/train.jsonl</a> — OpenAI chat JSONL (messages), 3 rows" in page
     for name in names:
         download = admin_client.get(reverse("admin:collections_app_release_download", args=[release.pk, name]))
-        assert download["Content-Disposition"] == f'attachment; filename="{name}"'
+        assert download["Content-Disposition"] == f'attachment; filename="{name.replace("/", "-")}"'
     assert Release.objects.count() == 1
 
 

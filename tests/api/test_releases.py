@@ -29,7 +29,7 @@ def test_retrieve_shows_the_manifest_and_files(api, api_client_user, release):
     body = response.json()
     assert body["collection_slug"] == "maths"
     assert body["manifest"]["rows"] == 3
-    assert {entry["name"] for entry in body["files"]} == {"train.jsonl", "manifest.json"}
+    assert {entry["name"] for entry in body["files"]} == {"openai_chat/train.jsonl", "README.md", "manifest.json"}
 
 
 def test_items_lists_the_released_pairs_page_by_page(api, curator, release):
@@ -43,14 +43,14 @@ def test_items_lists_the_released_pairs_page_by_page(api, curator, release):
 
 
 def test_download_streams_the_file_with_its_sha256(api, api_client_user, release):
-    response = api(api_client_user).get(file_url(release, "train.jsonl"))
+    response = api(api_client_user).get(file_url(release, "openai_chat/train.jsonl"))
 
     assert response.status_code == 200
     content = b"".join(response.streaming_content)
     digest = hashlib.sha256(content).hexdigest()
     assert response["X-Content-SHA256"] == digest
     assert response["Repr-Digest"] == f"sha-256=:{base64.b64encode(bytes.fromhex(digest)).decode()}:"
-    assert response["Content-Disposition"] == 'attachment; filename="train.jsonl"'
+    assert response["Content-Disposition"] == 'attachment; filename="openai_chat-train.jsonl"'
     assert len(content.splitlines()) == 3
 
 
@@ -60,7 +60,22 @@ def test_download_serves_clients_that_ask_for_octet_streams(api, api_client_user
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("name", ["test.jsonl", "..%2F..%2Fsecret_key", "%2E%2E", "..", "manifest.json%00"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test.jsonl",
+        "train.jsonl",
+        "openai_chat/test.jsonl",
+        "openai_chat/../manifest.json",
+        "openai_chat/%2E%2E/manifest.json",
+        "../../secret_key",
+        "..%2F..%2Fsecret_key",
+        "%2E%2E",
+        "..",
+        "/etc/passwd",
+        "manifest.json%00",
+    ],
+)
 def test_download_of_a_name_the_release_did_not_write_answers_404(api, api_client_user, release, name):
     response = api(api_client_user).get(file_url(release, name))
 
@@ -70,9 +85,9 @@ def test_download_of_a_name_the_release_did_not_write_answers_404(api, api_clien
 
 
 def test_download_of_a_file_missing_from_storage_answers_404_saying_so(api, api_client_user, release, settings):
-    (settings.MEDIA_ROOT / release.storage_path / "train.jsonl").unlink()
+    (settings.MEDIA_ROOT / release.storage_path / "openai_chat" / "train.jsonl").unlink()
 
-    response = api(api_client_user).get(file_url(release, "train.jsonl"))
+    response = api(api_client_user).get(file_url(release, "openai_chat/train.jsonl"))
 
     assert response.status_code == 404
     assert "missing from storage" in response.json()["detail"]

@@ -78,7 +78,7 @@ def test_release_publishes_a_release_with_its_manifest_and_files(collection, app
     assert release.created_by == curator
     assert release.manifest["collection"] == collection.slug
     assert release.manifest["format"] == openai_chat.FORMAT
-    assert [entry["name"] for entry in release.files] == ["train.jsonl", "manifest.json"]
+    assert [entry["name"] for entry in release.files] == ["openai_chat/train.jsonl", "README.md", "manifest.json"]
 
 
 def test_release_contains_only_approved_pairs_and_counts_the_rest_by_reason(
@@ -236,11 +236,17 @@ def test_release_writes_one_jsonl_file_per_split_in_use_and_a_manifest(collectio
     release = collection_release(collection=collection, acting_user=curator)
 
     directory = release_directory(release)
-    assert sorted(path.name for path in directory.iterdir()) == ["manifest.json", "test.jsonl", "train.jsonl"]
+    assert sorted(str(path.relative_to(directory)) for path in directory.rglob("*.*")) == [
+        "README.md",
+        "manifest.json",
+        "openai_chat/test.jsonl",
+        "openai_chat/train.jsonl",
+    ]
     manifest = json.loads((directory / "manifest.json").read_text())
     assert {entry["name"]: (entry["split"], entry["rows"]) for entry in manifest["files"]} == {
-        "train.jsonl": ("train", 2),
-        "test.jsonl": ("test", 1),
+        "openai_chat/train.jsonl": ("train", 2),
+        "openai_chat/test.jsonl": ("test", 1),
+        "README.md": (None, None),
     }
     assert manifest["rows"] == 3
 
@@ -254,8 +260,13 @@ def test_release_manifest_checksums_and_row_counts_match_the_files_on_disk(colle
 
     directory = release_directory(release)
     manifest = json.loads((directory / "manifest.json").read_text())
-    assert [entry["name"] for entry in manifest["files"]] == ["train.jsonl", "validation.jsonl", "test.jsonl"]
-    for entry in manifest["files"]:
+    data_files = [entry for entry in manifest["files"] if entry["format"]]
+    assert [entry["name"] for entry in data_files] == [
+        "openai_chat/train.jsonl",
+        "openai_chat/validation.jsonl",
+        "openai_chat/test.jsonl",
+    ]
+    for entry in data_files:
         content = (directory / entry["name"]).read_bytes()
         assert hashlib.sha256(content).hexdigest() == entry["sha256"]
         assert len(content) == entry["bytes"]
@@ -297,7 +308,7 @@ def test_release_lines_are_openai_chat_messages_with_context_before_the_question
 
     release = collection_release(collection=collection, acting_user=curator)
 
-    assert read_jsonl(release_directory(release) / "train.jsonl") == [
+    assert read_jsonl(release_directory(release) / "openai_chat" / "train.jsonl") == [
         {
             "messages": [
                 {"role": "system", "content": "Answer briefly."},
@@ -315,7 +326,7 @@ def test_release_lines_have_no_system_message_when_the_pair_has_no_system_prompt
 
     release = collection_release(collection=collection, acting_user=curator)
 
-    assert read_jsonl(release_directory(release) / "train.jsonl") == [
+    assert read_jsonl(release_directory(release) / "openai_chat" / "train.jsonl") == [
         {"messages": [{"role": "user", "content": "Ping?"}, {"role": "assistant", "content": "Pong."}]}
     ]
 
@@ -325,7 +336,7 @@ def test_release_keeps_non_ascii_text_readable(collection, approved_pair, add, c
 
     release = collection_release(collection=collection, acting_user=curator)
 
-    text = (release_directory(release) / "train.jsonl").read_text(encoding="utf-8")
+    text = (release_directory(release) / "openai_chat" / "train.jsonl").read_text(encoding="utf-8")
     assert "Brötchen" in text
     assert "ungefähr" in text
 
@@ -352,7 +363,7 @@ def test_release_assigns_members_without_a_split_by_the_collection_ratios(approv
     release = collection_release(collection=test_only, acting_user=curator)
 
     assert set(release.items.values_list("split", flat=True)) == {Split.TEST}
-    assert sorted(path.name for path in release_directory(release).iterdir()) == ["manifest.json", "test.jsonl"]
+    assert sorted(path.name for path in (release_directory(release) / "openai_chat").iterdir()) == ["test.jsonl"]
 
 
 def test_release_files_stay_reachable_after_the_collection_slug_changes(collection, approved_pair, add, curator):
@@ -363,14 +374,14 @@ def test_release_files_stay_reachable_after_the_collection_slug_changes(collecti
 
     release = Release.objects.get(pk=release.pk)
 
-    assert release_file_path(release, "train.jsonl").is_file()
+    assert release_file_path(release, "openai_chat/train.jsonl").is_file()
 
 
 def test_release_under_a_reused_slug_keeps_the_files_of_the_earlier_release(approved_pair, add, curator):
     renamed = CollectionFactory(slug="maths")
     add(renamed, approved_pair())
     earlier = collection_release(collection=renamed, acting_user=curator)
-    written_to = release_directory(earlier) / "train.jsonl"
+    written_to = release_directory(earlier) / "openai_chat" / "train.jsonl"
     renamed.slug = "maths-old"
     renamed.save()
     newcomer = CollectionFactory(slug="maths")
@@ -378,7 +389,7 @@ def test_release_under_a_reused_slug_keeps_the_files_of_the_earlier_release(appr
 
     collection_release(collection=newcomer, acting_user=curator)
 
-    expected = next(entry["sha256"] for entry in earlier.files if entry["name"] == "train.jsonl")
+    expected = next(entry["sha256"] for entry in earlier.files if entry["name"] == "openai_chat/train.jsonl")
     assert hashlib.sha256(written_to.read_bytes()).hexdigest() == expected
 
 

@@ -9,12 +9,12 @@ child process of its own), and `datasets.load_dataset` of the Parquet export.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from .child import run_child
 from .results import Result
 
 EXPORT_FORMATS = ["openai_chat", "openai_chat_gz", "parquet"]
@@ -48,16 +48,7 @@ def _row_to_json_rate(release_id: int) -> tuple[float, int]:
 
 
 def _child(*arguments: str) -> tuple[dict, float]:
-    """Run this module in a fresh process; its printed JSON and its peak RSS in MB."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.formats", *arguments], stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent
-    )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"bench.formats {' '.join(arguments)} failed")
-    return json.loads(output.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    return run_child("bench.formats", *arguments)
 
 
 def formats(n: int, repeat: int) -> list[Result]:

@@ -27,6 +27,12 @@ def default_formats() -> list:
     return ["openai_chat"]
 
 
+TENANT_REQUIRED = (
+    "A collection belongs to one tenant: give its tenant_id (the tenant of the pairs it will hold), "
+    "or have an approver make it cross-tenant."
+)
+
+
 class Collection(models.Model):
     class Purpose(models.TextChoices):
         TRAINING = "training", "Training"
@@ -86,6 +92,10 @@ class Collection(models.Model):
             raise ValidationError({"split_ratios": f"Ratios must add up to 1; they add up to {sum(ratios.values())}."})
         if not isinstance(self.allowed_sources, list) or set(self.allowed_sources) - set(QAPair.Source.values):
             raise ValidationError({"allowed_sources": f"Use values from {', '.join(QAPair.Source.values)}."})
+        if "\x00" in (self.tenant_id or ""):
+            raise ValidationError({"tenant_id": "The tenant contains a NUL character (\\u0000); remove it."})
+        if not self.tenant_id and not self.cross_tenant:
+            raise ValidationError({"tenant_id": TENANT_REQUIRED})
 
 
 class Membership(models.Model):

@@ -1,6 +1,13 @@
 """Every operation that changes collections, memberships and releases (one module per concept)."""
 
-from .collections import WALL_LIFT_NEEDS_REASON, collection_save, collection_save_reason
+from .collections import (
+    ALLOW_PII_PERMISSION,
+    CROSS_TENANT_PERMISSION,
+    LIFT_WALL_PERMISSION,
+    WALL_LIFT_NEEDS_REASON,
+    collection_save,
+    collection_save_reason,
+)
 from .membership import (
     ADD_MEMBERSHIP_PERMISSION,
     REMOVE_MEMBERSHIP_PERMISSION,
@@ -14,6 +21,9 @@ from .releases import NOTHING_TO_RELEASE, RELEASE_PERMISSION, collection_release
 
 __all__ = [
     "ADD_MEMBERSHIP_PERMISSION",
+    "ALLOW_PII_PERMISSION",
+    "CROSS_TENANT_PERMISSION",
+    "LIFT_WALL_PERMISSION",
     "NOTHING_TO_RELEASE",
     "RELEASE_PERMISSION",
     "REMOVE_MEMBERSHIP_PERMISSION",

@@ -16,6 +16,7 @@ from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import record_change
 
 from ..exporters import openai_chat
+from ..guards import check_release
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 from ..splits import split_expression
 from .membership import exclusion_expression
@@ -43,7 +44,7 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
             left_out, lineage = _snapshot_items(release)
             if not release.items.exists():
                 raise TransitionRefused(NOTHING_TO_RELEASE.format(slug=collection.slug))
-            _refuse_train_test_overlap(release)
+            guard_report = check_release(release)  # guards (issue 12): refuses leaks, else results and warnings
             target = Path(settings.MEDIA_ROOT) / release.storage_path
             if target.exists():
                 raise TransitionRefused(
@@ -54,6 +55,7 @@ def collection_release(*, collection: Collection, acting_user) -> Release:
             directory = target
             files = _write_split_files(release, directory)
             manifest = _manifest(release, files, left_out, lineage)
+            manifest["guards"] = guard_report.as_manifest()  # guards (issue 12)
             manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
             (directory / "manifest.json").write_bytes(manifest_bytes)
             files.append(_file_entry("manifest.json", None, None, manifest_bytes))
@@ -74,7 +76,7 @@ def _snapshot_items(release: Release) -> tuple[dict, dict]:
     """
     collection = release.collection
     members = Membership.objects.filter(collection=collection).annotate(
-        exclusion=exclusion_expression(collection, pair="qa_pair__")
+        exclusion=exclusion_expression(collection, pair="qa_pair__", release=True)
     )
     left_out = dict(members.exclude(exclusion="").values_list("exclusion").annotate(count=Count("pk")).order_by())
     releasable = (
@@ -119,20 +121,6 @@ def _lineage_summary(release: Release) -> dict:
         },
         "jobs": sorted(pairs.exclude(job=None).values_list("job_id", flat=True).distinct()),
     }
-
-
-def _refuse_train_test_overlap(release: Release) -> None:
-    test_hashes = ReleaseItem.objects.filter(release=release, split=Split.TEST).values("content_hash")
-    overlap = list(
-        ReleaseItem.objects.filter(release=release, split=Split.TRAIN, content_hash__in=test_hashes).values_list(
-            "qa_pair_id", flat=True
-        )[:5]
-    )
-    if overlap:
-        raise TransitionRefused(
-            "The same content would be in both train and test (train pairs "
-            f"{', '.join(f'#{pk}' for pk in overlap)}); move or remove the duplicates and release again."
-        )
 
 
 def _write_split_files(release: Release, directory: Path) -> list[dict]:

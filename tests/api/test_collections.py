@@ -20,7 +20,7 @@ def members_url(collection, suffix: str = "") -> str:
 
 def test_create_saves_a_collection_and_records_its_creator(api, curator):
     response = api(curator).post(
-        COLLECTIONS, {"slug": "evals", "name": "Evals", "purpose": "evaluation"}, format="json"
+        COLLECTIONS, {"slug": "evals", "name": "Evals", "purpose": "evaluation", "tenant_id": "acme"}, format="json"
     )
 
     assert response.status_code == 201

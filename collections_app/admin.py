@@ -162,7 +162,8 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
         readonly += [name for name, permission in self.guarded_fields.items() if not request.user.has_perm(permission)]
         # Moving a collection to another tenant is the cross-tenant permission's too (a collection
         # without a tenant yet, older than the rule, may be given one).
-        if obj is not None and obj.tenant_id and not request.user.has_perm(services.CROSS_TENANT_PERMISSION):
+        tenanted = obj is not None and (obj.tenant_id or obj.cross_tenant)
+        if tenanted and not request.user.has_perm(services.CROSS_TENANT_PERMISSION):
             readonly.append("tenant_id")
         return readonly
 

@@ -315,17 +315,27 @@ def near_duplicates_between(labelled: QuerySet, *, label: str, others: list[str]
     quote = connection.ops.quote_name
     buckets = quote(NearDuplicateBucket._meta.db_table)
     placeholders = ", ".join(["%s"] * len(others))
-    sql = (
-        f"WITH labelled (pair_id, label) AS ({labelled_sql}), "
-        f"side AS (SELECT b.bucket, l.pair_id, l.label FROM {buckets} b JOIN labelled l ON l.pair_id = b.pair_id) "
-        "SELECT DISTINCT a.pair_id, a.label, c.pair_id, c.label FROM side a "
-        "JOIN side c ON c.bucket = a.bucket AND c.pair_id <> a.pair_id "
-        f"WHERE a.label = %s AND c.label IN ({placeholders}) ORDER BY a.pair_id, c.pair_id"
+    # Each side joins the bucket table on its own (read twice, in parallel): materialised once and
+    # used twice, PostgreSQL misjudged the CTE's size and merge-joined it through disk sorts
+    # (1.5 s against 0.5 s at 80,000 released pairs), so it is inlined there.
+    inline = " NOT MATERIALIZED" if connection.vendor == "postgresql" else ""
+    side = (
+        f"(SELECT b.bucket, l.pair_id, l.label FROM {buckets} b "
+        "JOIN labelled l ON l.pair_id = b.pair_id WHERE l.label {})"
     )
+    sql = (
+        f"WITH labelled (pair_id, label) AS{inline} ({labelled_sql}) "
+        "SELECT DISTINCT a.pair_id, a.label, c.pair_id, c.label FROM "
+        + side.format("= %s")
+        + " a JOIN "
+        + side.format(f"IN ({placeholders})")
+        + " c ON c.bucket = a.bucket AND c.pair_id <> a.pair_id ORDER BY a.pair_id, c.pair_id"
+    )
+    params = [*labelled_params, label, *others]
     found: list[NearDuplicate] = []
     signatures: dict[int, object] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*labelled_params, label, *others])
+        cursor.execute(sql, params)
         while len(found) < limit and (rows := cursor.fetchmany(CANDIDATE_CHUNK)):
             missing = {pair_id for row in rows for pair_id in (row[0], row[2])} - set(signatures)
             texts = QAPair.objects.filter(pk__in=missing).values_list("pk", "question", "answer", "context")

@@ -35,7 +35,7 @@ def _stored(collection: Collection) -> dict:
         .values("allow_pii", "cross_tenant", "tenant_id", "purpose", "allow_synthetic_in_evaluation")
         .first()
     )
-    return stored or {"allow_pii": False, "cross_tenant": False, "tenant_id": None}
+    return stored or {"allow_pii": False, "cross_tenant": False, "tenant_id": ""}
 
 
 def _require_guard_permissions(collection: Collection, *, acting_user, lifts_wall: bool) -> list[str]:
@@ -54,7 +54,8 @@ def _require_guard_permissions(collection: Collection, *, acting_user, lifts_wal
             acting_user, CROSS_TENANT_PERMISSION, doing="Making a collection cross-tenant (or single-tenant)"
         )
         changes.append("made cross-tenant" if collection.cross_tenant else "made single-tenant")
-    if stored["tenant_id"] is not None and collection.tenant_id != stored["tenant_id"]:
+    # A collection without a tenant (older than the rule) may be given one by whoever may change it.
+    if stored["tenant_id"] and collection.tenant_id != stored["tenant_id"]:
         require_permission(acting_user, CROSS_TENANT_PERMISSION, doing="Moving a collection to another tenant")
         changes.append(f"tenant {stored['tenant_id'] or '(none)'} -> {collection.tenant_id or '(none)'}")
     if lifts_wall:

@@ -292,3 +292,23 @@ def test_only_the_latest_release_of_the_other_collection_counts_for_the_warning(
 
     assert release.manifest["guards"]["warnings"] == []
     assert release.manifest["guards"]["results"]["test_in_other_releases_train"] == "pass"
+
+
+# --- collections older than the tenant rule (migration 0009) ---
+
+
+def test_a_collection_without_a_tenant_takes_its_members_tenant_when_they_share_one(approved_pair):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("collections_app.migrations.0009_approvers_change_collections")
+    single, mixed = CollectionFactory(tenant_id=""), CollectionFactory(tenant_id="")
+    slip_in(single, approved_pair(tenant_id="acme"), approved_pair(tenant_id="acme"))
+    slip_in(mixed, approved_pair(tenant_id="acme"), approved_pair(tenant_id="globex"))
+
+    migration.tenant_from_members(apps, None)
+
+    single.refresh_from_db()
+    mixed.refresh_from_db()
+    assert (single.tenant_id, mixed.tenant_id, mixed.cross_tenant) == ("acme", "", False)

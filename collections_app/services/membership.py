@@ -78,7 +78,7 @@ def exclusion_expression(collection: Collection, *, pair: str = "", release: boo
 
 def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
     explanations = {
-        "preview_job": "comes from a preview job and can never be released",
+        "preview_job": "comes from a preview job and can never be released (preview rule)",
         "source_not_allowed": "is {source}, which '{slug}' does not allow (source rule)",
         "synthetic_in_evaluation": "is synthetic and '{slug}' is an evaluation collection (synthetic wall)",
         "other_tenant": "belongs to tenant '{tenant}', and '{slug}' holds tenant '{own_tenant}' only (tenant rule)",
@@ -94,7 +94,7 @@ def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
     )
     return [
         f"#{pk} "
-        + explanations.get(code, "is {status}, not approved").format(
+        + explanations.get(code, "is {status}, not approved (approved-only rule)").format(
             source=source,
             slug=collection.slug,
             status=status,

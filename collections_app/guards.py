@@ -18,7 +18,7 @@ at a release as a whole:
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from jobs_app.models import TargetSurface
 from qa_app.selectors import near_duplicates_between
@@ -138,8 +138,8 @@ def _exact_leaks(release: Release, others: list[str]) -> list[Leak]:
 
 
 def _test_pairs_in_other_train_splits(release: Release) -> list[dict]:
-    """One warning per other collection whose latest published release has, in its train split,
-    the content of a test pair of this release."""
+    """One warning per other collection (of the same tenant, or cross-tenant) whose latest published
+    release has, in its train split, the content of a test pair of this release."""
     latest = Release.objects.filter(
         status=Release.Status.PUBLISHED,
         version=Subquery(
@@ -148,6 +148,10 @@ def _test_pairs_in_other_train_splits(release: Release) -> list[dict]:
             .values("version")[:1]
         ),
     ).exclude(collection=release.collection_id)
+    collection = release.collection
+    if not collection.cross_tenant:
+        # Another tenant's collections are not this tenant's to see, nor its to be warned about.
+        latest = latest.filter(Q(collection__tenant_id=collection.tenant_id) | Q(collection__cross_tenant=True))
     names = {pk: (str(other), slug) for pk, other, slug in _release_names(latest)}
     if not names:
         return []

@@ -89,7 +89,8 @@ def test_adding_a_pending_pair_answers_400_and_adds_nothing(api, curator, collec
     response = api(curator).post(members_url(collection), {"qa_pair_ids": [approved.pk, pending.pk]}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": f"Nothing was added: #{pending.pk} is pending, not approved (approved-only rule)."}
+    refusal = f"Nothing was added: #{pending.pk} is pending, not approved (approved-only rule)."
+    assert response.json() == {"detail": refusal}
     assert not Membership.objects.exists()
 
 

@@ -312,3 +312,16 @@ def test_a_collection_without_a_tenant_takes_its_members_tenant_when_they_share_
     single.refresh_from_db()
     mixed.refresh_from_db()
     assert (single.tenant_id, mixed.tenant_id, mixed.cross_tenant) == ("acme", "", False)
+
+
+def test_another_tenants_release_gives_no_warning(approved_pair, add, curator):
+    shared = approved_pair(tenant_id="globex")
+    other_tenant = CollectionFactory(tenant_id="globex")
+    add(other_tenant, shared, split=Split.TRAIN)
+    collection_release(collection=other_tenant, acting_user=curator)
+    evaluation = CollectionFactory(purpose="evaluation")
+    add(evaluation, approved_pair(question=shared.question, answer=shared.answer), split=Split.TEST)
+
+    release = collection_release(collection=evaluation, acting_user=curator)
+
+    assert release.manifest["guards"]["warnings"] == []

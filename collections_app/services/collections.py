@@ -30,11 +30,7 @@ CROSS_TENANT_PERMISSION = "collections_app.set_cross_tenant_collection"
 
 def _stored(collection: Collection) -> dict:
     """The guarded settings as stored (a new collection: the defaults, none of them granted)."""
-    stored = (
-        Collection.objects.filter(pk=collection.pk)
-        .values("allow_pii", "cross_tenant", "tenant_id", "purpose", "allow_synthetic_in_evaluation")
-        .first()
-    )
+    stored = Collection.objects.filter(pk=collection.pk).values("allow_pii", "cross_tenant", "tenant_id").first()
     return stored or {"allow_pii": False, "cross_tenant": False, "tenant_id": ""}
 
 

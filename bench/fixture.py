@@ -253,7 +253,7 @@ def load(n: int, *, seed: int = 20261123) -> None:
         # What autovacuum does to a freshly loaded table; until then no index-only scans.
         cursor.execute("VACUUM ANALYZE qa_app_qapair")
         cursor.execute("VACUUM ANALYZE collections_app_membership")
-    Collection.objects.create(slug=FIXTURE_MARKER, name=f"{n} pairs", created_by=user)
+    Collection.objects.create(slug=FIXTURE_MARKER, name=f"{n} pairs", created_by=user, tenant_id=TENANT)
 
 
 def _collections(user) -> None:
@@ -265,7 +265,9 @@ def _collections(user) -> None:
     ]
     with connection.cursor() as cursor:
         for slug, purpose, condition in definitions:
-            collection = Collection.objects.create(slug=slug, name=slug, purpose=purpose, created_by=user, seed=11)
+            collection = Collection.objects.create(
+                slug=slug, name=slug, purpose=purpose, created_by=user, seed=11, tenant_id=TENANT
+            )
             cursor.execute(
                 "INSERT INTO collections_app_membership"
                 " (collection_id, qa_pair_id, split, weight, added_by_id, added_at)"

@@ -120,6 +120,9 @@ class CollectionForm(forms.ModelForm):
             "coverage_targets",
             "description",
             "default_formats",
+            "tenant_id",
+            "cross_tenant",
+            "allow_pii",
         ]
 
     def clean_default_formats(self):
@@ -138,8 +141,8 @@ class CollectionForm(forms.ModelForm):
 @admin.register(Collection)
 class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     form = CollectionForm
-    list_display = ["slug", "name", "purpose", "member_count", "release_count"]
-    list_filter = ["purpose"]
+    list_display = ["slug", "name", "purpose", "tenant_id", "member_count", "release_count"]
+    list_filter = ["purpose", "cross_tenant"]
     search_fields = ["slug", "name"]
     readonly_fields = ["created_by", "created_at", "members_link", "figures", "coverage"]
     inlines = [ReleaseInline]
@@ -196,6 +199,24 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
             ),
         )
 
+    # Guarded settings: shown read-only to users without the permission to change them (the service
+    # refuses them the change whatever edge it comes from).
+    guarded_fields = {
+        "allow_synthetic_in_evaluation": services.LIFT_WALL_PERMISSION,
+        "allow_pii": services.ALLOW_PII_PERMISSION,
+        "cross_tenant": services.CROSS_TENANT_PERMISSION,
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj)]
+        readonly += [name for name, permission in self.guarded_fields.items() if not request.user.has_perm(permission)]
+        # Moving a collection to another tenant is the cross-tenant permission's too (a collection
+        # without a tenant yet, older than the rule, may be given one).
+        tenanted = obj is not None and (obj.tenant_id or obj.cross_tenant)
+        if tenanted and not request.user.has_perm(services.CROSS_TENANT_PERMISSION):
+            readonly.append("tenant_id")
+        return readonly
+
     def save_model(self, request, obj, form, change):
         services.collection_save(collection=obj, acting_user=request.user, reason=form.cleaned_data.get("reason", ""))
 
@@ -220,6 +241,7 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
             f"Released {release}: {release.manifest['rows']} rows in {', '.join(release.formats)}.",
             messages.SUCCESS,
         )
+        self._report_guard_warnings(request, release)
         return HttpResponseRedirect(reverse("admin:collections_app_release_change", args=[release.pk]))
 
     @admin.action(description="Release selected collections", permissions=["release"])
@@ -228,6 +250,11 @@ class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmi
             with reported_to(request, self):
                 release = services.collection_release(collection=collection, acting_user=request.user)
                 self.message_user(request, f"Released {release}.", messages.SUCCESS)
+                self._report_guard_warnings(request, release)
+
+    def _report_guard_warnings(self, request, release):
+        for warning in release.manifest.get("guards", {}).get("warnings", []):
+            self.message_user(request, f"{release}: {warning['message']}", messages.WARNING)
 
 
 class ApprovedFilter(admin.SimpleListFilter):

@@ -34,6 +34,12 @@ def default_formats() -> list:
     return ["openai_chat"]
 
 
+TENANT_REQUIRED = (
+    "A collection belongs to one tenant: give its tenant_id (the tenant of the pairs it will hold), "
+    "or have an approver make it cross-tenant."
+)
+
+
 class Collection(models.Model):
     class Purpose(models.TextChoices):
         TRAINING = "training", "Training"
@@ -101,6 +107,10 @@ class Collection(models.Model):
             self.default_formats = clean_formats(self.default_formats, field="default_formats")
         except InvalidInput as exc:
             raise ValidationError({"default_formats": exc.message}) from exc
+        if "\x00" in (self.tenant_id or ""):
+            raise ValidationError({"tenant_id": "The tenant contains a NUL character (\\u0000); remove it."})
+        if not self.tenant_id and not self.cross_tenant:
+            raise ValidationError({"tenant_id": TENANT_REQUIRED})
         self._clean_coverage_targets()
 
     def _clean_coverage_targets(self) -> None:

@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from .models import GenerationJob
 
@@ -6,3 +6,15 @@ from .models import GenerationJob
 def jobs_using(version) -> QuerySet:
     """The generation jobs that ran from this version, newest first."""
     return GenerationJob.objects.filter(template_version=version).select_related("created_by").order_by("-created_at")
+
+
+def pair_job_surface(*, pair: str = "") -> F:
+    """The target surface of the job that made a pair (NULL for pairs without a job: operator, imported).
+    `pair` is the path to the QA pair from the queried model ("" for QAPair, "qa_pair__" ...)."""
+    return F(f"{pair}job__target_surface")
+
+
+def pair_job_surface_in(surfaces, *, pair: str = "") -> Q:
+    """Pairs made by a job whose target surface is one of `surfaces` (never a pair without a job).
+    One join to the (small) jobs table, so a release of a million members stays one statement."""
+    return Q(**{f"{pair}job__target_surface__in": list(surfaces)})

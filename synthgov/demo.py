@@ -243,7 +243,12 @@ def load_demo() -> DemoOutcome:
             )
     if not Collection.objects.filter(slug="demo-training").exists():
         collection_save(
-            collection=Collection(slug="demo-training", name="Demo training set", purpose=Collection.Purpose.TRAINING),
+            collection=Collection(
+                slug="demo-training",
+                name="Demo training set",
+                purpose=Collection.Purpose.TRAINING,
+                tenant_id=DEMO_TENANT,
+            ),
             acting_user=users["demo-curator"],
         )
     return outcome

@@ -21,6 +21,8 @@ ROLES = {
         "templates_app.archive_templateversion",
         # Governance of releases: lifting the synthetic wall, letting PII out, crossing tenants.
         "collections_app.view_collection",
+        # They make those decisions on the collection's change page (curators change the rest).
+        "collections_app.change_collection",
         "collections_app.lift_synthetic_wall",
         "collections_app.allow_pii_collection",
         "collections_app.set_cross_tenant_collection",

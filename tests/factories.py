@@ -120,3 +120,4 @@ class CollectionFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"collection-{n}")
     name = factory.Sequence(lambda n: f"Collection {n}")
     seed = 7
+    tenant_id = "acme"

@@ -94,7 +94,7 @@ def resume(users, approved_version):
 
 
 def collection_create(users, approved_version):
-    collection = Collection(slug="maths", name="Maths")
+    collection = Collection(slug="maths", name="Maths", tenant_id="acme")
     return collection_services.collection_save(collection=collection, acting_user=users["curator"]), "curator"
 
 
@@ -111,9 +111,9 @@ def collection_lift_synthetic_wall(users, approved_version):
     collection = CollectionFactory(purpose=Collection.Purpose.EVALUATION)
     collection.allow_synthetic_in_evaluation = True
     collection = collection_services.collection_save(
-        collection=collection, acting_user=users["curator"], reason="the benchmark is synthetic by design"
+        collection=collection, acting_user=users["approver"], reason="the benchmark is synthetic by design"
     )
-    return collection, "curator"
+    return collection, "approver"
 
 
 def add_members(users, approved_version):
@@ -210,12 +210,12 @@ def test_a_job_finished_by_a_worker_records_no_user_and_what_happened(run_job, a
     assert reasons[-2:] == [("started", None), ("succeeded", None)]
 
 
-def test_lifting_the_synthetic_wall_without_a_reason_is_refused(curator):
+def test_lifting_the_synthetic_wall_without_a_reason_is_refused(approver):
     collection = CollectionFactory(purpose=Collection.Purpose.EVALUATION)
     collection.allow_synthetic_in_evaluation = True
 
     with pytest.raises(InvalidInput) as refused:
-        collection_services.collection_save(collection=collection, acting_user=curator)
+        collection_services.collection_save(collection=collection, acting_user=approver)
 
     assert (refused.value.field, refused.value.message) == ("reason", collection_services.WALL_LIFT_NEEDS_REASON)
     collection.refresh_from_db()

@@ -1,6 +1,13 @@
 """Every operation that changes collections, memberships and releases (one module per concept)."""
 
-from .collections import WALL_LIFT_NEEDS_REASON, collection_save, collection_save_reason
+from .collections import (
+    ALLOW_PII_PERMISSION,
+    CROSS_TENANT_PERMISSION,
+    LIFT_WALL_PERMISSION,
+    WALL_LIFT_NEEDS_REASON,
+    collection_save,
+    collection_save_reason,
+)
 from .fills import FILL_FILTERS, membership_fill_request, membership_fill_run
 from .membership import (
     ADD_MEMBERSHIP_PERMISSION,
@@ -27,9 +34,12 @@ from .releases import (
 
 __all__ = [
     "ADD_MEMBERSHIP_PERMISSION",
+    "ALLOW_PII_PERMISSION",
     "CARD_NAME",
+    "CROSS_TENANT_PERMISSION",
     "EXPORT_DIRECTORY_NOT_EMPTY",
     "FILL_FILTERS",
+    "LIFT_WALL_PERMISSION",
     "MANIFEST_NAME",
     "NOTHING_TO_RELEASE",
     "RELEASE_PERMISSION",

@@ -10,10 +10,13 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from jobs_app.selectors import pair_job_surface, pair_job_surface_in
 from qa_app.models import QAPair
+from qa_app.selectors import pii_flagged
 from synthgov.errors import InvalidInput, require_permission
 from synthgov.history import delete_with_history
 
+from ..guards import SURFACES_FOR_PURPOSE, surfaces_refused
 from ..models import Collection, Membership, Split
 
 WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
@@ -27,10 +30,23 @@ class AddResult:
     already_members: int
 
 
-def exclusion_expression(collection: Collection, *, pair: str = ""):
-    """Why a pair cannot be released from the collection, as a code ('' when it can).
+def exclusion_expression(collection: Collection, *, pair: str = "", release: bool = False):
+    """Why a pair cannot be in the collection, as a code ('' when it can).
 
-    One expression serves both the refusal when adding pairs and the release's left-out counts.
+    One expression serves the refusal when adding pairs (and add-by-filter, which takes the pairs
+    for which it is ''), and, with `release=True`, the release's left-out counts: every add-time
+    rule is checked again at release, so a pair that no longer fits (reopened, its collection's
+    rules changed) is left out and counted, never released. `release=True` adds the release-only
+    leave-out: PII-flagged pairs, unless the collection allows PII. The first rule that applies
+    names the code, in this order:
+
+    - ``not_approved:<status>``, ``preview_job``, ``source_not_allowed``;
+    - ``synthetic_in_evaluation``: the synthetic wall of an evaluation collection (unless lifted);
+    - ``other_tenant``: the pair's tenant is not the collection's (unless it is cross-tenant);
+    - ``target_surface``: the pair's job is for a surface the collection's purpose does not take
+      (guards.SURFACES_FOR_PURPOSE; pairs without a job fit);
+    - ``pii`` (release only).
+
     `pair` is the path to the QA pair from the queried model ("" for QAPair, "qa_pair__" ...).
     """
     never = Q(pk__isnull=True)
@@ -44,6 +60,14 @@ def exclusion_expression(collection: Collection, *, pair: str = ""):
     ]
     if collection.purpose == Collection.Purpose.EVALUATION and not collection.allow_synthetic_in_evaluation:
         conditions.append((Q(**{f"{pair}source": QAPair.Source.SYNTHETIC}), "synthetic_in_evaluation"))
+    if not collection.cross_tenant:
+        # A collection without a tenant (only possible for rows older than the rule) takes no pair.
+        conditions.append((~Q(**{f"{pair}tenant_id": collection.tenant_id}), "other_tenant"))
+    misfits = surfaces_refused(collection.purpose)
+    if misfits:
+        conditions.append((pair_job_surface_in(misfits, pair=pair), "target_surface"))
+    if release and not collection.allow_pii:
+        conditions.append((pii_flagged(pair=pair), "pii"))
     not_approved = Concat(Value("not_approved:"), F(f"{pair}review_status"))
     return Case(
         *[When(condition, then=Value(code) if code else not_approved) for condition, code in conditions],
@@ -62,21 +86,33 @@ def check_split_and_weight(*, split: str, weight: float) -> None:
 
 def _refusals(collection: Collection, pair_ids: list[int]) -> list[str]:
     explanations = {
-        "preview_job": "comes from a preview job and can never be released",
-        "source_not_allowed": "is {source}, which '{slug}' does not allow",
-        "synthetic_in_evaluation": "is synthetic and '{slug}' is an evaluation collection",
+        "preview_job": "comes from a preview job and can never be released (preview rule)",
+        "source_not_allowed": "is {source}, which '{slug}' does not allow (source rule)",
+        "synthetic_in_evaluation": "is synthetic and '{slug}' is an evaluation collection (synthetic wall)",
+        "other_tenant": "belongs to tenant '{tenant}', and '{slug}' holds tenant '{own_tenant}' only (tenant rule)",
+        "target_surface": "comes from a job for the {surface} surface, which a {purpose} collection does not take"
+        " (target-surface rule: {purpose} takes {fits})",
     }
     refused = (
         QAPair.objects.filter(pk__in=pair_ids)
-        .annotate(exclusion=exclusion_expression(collection))
+        .annotate(exclusion=exclusion_expression(collection), surface=pair_job_surface())
         .exclude(exclusion="")
         .order_by("pk")
-        .values_list("pk", "exclusion", "review_status", "source")
+        .values_list("pk", "exclusion", "review_status", "source", "tenant_id", "surface")
     )
     return [
         f"#{pk} "
-        + explanations.get(code, "is {status}, not approved").format(source=source, slug=collection.slug, status=status)
-        for pk, code, status, source in refused
+        + explanations.get(code, "is {status}, not approved (approved-only rule)").format(
+            source=source,
+            slug=collection.slug,
+            status=status,
+            tenant=tenant,
+            own_tenant=collection.tenant_id,
+            surface=surface,
+            purpose=collection.purpose,
+            fits=", ".join(SURFACES_FOR_PURPOSE[collection.purpose]) or "none",
+        )
+        for pk, code, status, source, tenant, surface in refused
     ]
 
 

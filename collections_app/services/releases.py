@@ -19,6 +19,7 @@ from synthgov.history import record_change
 from .. import receipts, release_stats
 from ..card import render_card
 from ..exporters import EXPORTERS, clean_formats
+from ..guards import check_release
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 from ..selectors import coverage_summary
 from ..splits import split_expression
@@ -32,14 +33,13 @@ CARD_NAME = "README.md"
 MANIFEST_NAME = "manifest.json"
 
 
-def collection_release(
-    *, collection: Collection, acting_user, formats: list[str] | None = None, guards: dict | None = None
-) -> Release:
+def collection_release(*, collection: Collection, acting_user, formats: list[str] | None = None) -> Release:
     """Snapshot the collection's approved pairs and write, per format, one file per split; then the
     dataset card (README.md) and the manifest. `formats` defaults to the collection's default_formats.
 
-    `guards` holds the results of the release guards (collections_app/guards.py), recorded as they
-    are in the manifest and the card; a guard that refuses raises before anything is written.
+    The release guards (collections_app/guards.py) run on the snapshot: a leak between splits
+    refuses the release before anything is written; their results and warnings go into the
+    manifest and the card.
     """
     require_permission(acting_user, RELEASE_PERMISSION, doing="Releasing a collection")
     formats = clean_formats(list(formats) if formats is not None else collection.default_formats)
@@ -61,7 +61,7 @@ def collection_release(
             left_out, lineage = _snapshot_items(release)
             if not release.items.exists():
                 raise TransitionRefused(NOTHING_TO_RELEASE.format(slug=collection.slug))
-            _refuse_train_test_overlap(release)
+            guard_report = check_release(release)
             target = Path(settings.MEDIA_ROOT) / release.storage_path
             if target.exists():
                 raise TransitionRefused(
@@ -71,7 +71,9 @@ def collection_release(
             target.mkdir(parents=True)
             directory = target
             files = write_release_files(release, formats, directory)
-            manifest = release_manifest(release, files=files, left_out=left_out, lineage=lineage, guards=guards or {})
+            manifest = release_manifest(
+                release, files=files, left_out=left_out, lineage=lineage, guards=guard_report.as_manifest()
+            )
             card = render_card(manifest).encode()
             (directory / CARD_NAME).write_bytes(card)
             manifest["files"].append(_file_entry(CARD_NAME, None, None, card))
@@ -99,7 +101,7 @@ def _snapshot_items(release: Release) -> tuple[dict, dict]:
     """
     collection = release.collection
     members = Membership.objects.filter(collection=collection).annotate(
-        exclusion=exclusion_expression(collection, pair="qa_pair__")
+        exclusion=exclusion_expression(collection, pair="qa_pair__", release=True)
     )
     left_out = dict(members.exclude(exclusion="").values_list("exclusion").annotate(count=Count("pk")).order_by())
     releasable = (
@@ -144,20 +146,6 @@ def _lineage_summary(release: Release) -> dict:
         },
         "jobs": sorted(pairs.exclude(job=None).values_list("job_id", flat=True).distinct()),
     }
-
-
-def _refuse_train_test_overlap(release: Release) -> None:
-    test_hashes = ReleaseItem.objects.filter(release=release, split=Split.TEST).values("content_hash")
-    overlap = list(
-        ReleaseItem.objects.filter(release=release, split=Split.TRAIN, content_hash__in=test_hashes).values_list(
-            "qa_pair_id", flat=True
-        )[:5]
-    )
-    if overlap:
-        raise TransitionRefused(
-            "The same content would be in both train and test (train pairs "
-            f"{', '.join(f'#{pk}' for pk in overlap)}); move or remove the duplicates and release again."
-        )
 
 
 def _used_splits(release: Release) -> list[str]:

@@ -74,13 +74,16 @@ def _collection_form(**fields):
         "allowed_sources": '["operator", "imported", "synthetic"]',
         "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
         "seed": "0",
+        "tenant_id": "acme",
         "releases-TOTAL_FORMS": "0",
         "releases-INITIAL_FORMS": "0",
         **fields,
     }
 
 
-def test_the_collection_form_refuses_to_lift_the_synthetic_wall_without_a_reason(client, curator):
+def test_the_collection_form_refuses_to_lift_the_synthetic_wall_without_a_reason(client, make_user):
+    # Creating is a curator's; lifting the wall an approver's.
+    curator = make_user("lead", "Curators", "Approvers")
     client.force_login(curator)
 
     response = client.post(
@@ -92,7 +95,9 @@ def test_the_collection_form_refuses_to_lift_the_synthetic_wall_without_a_reason
     assert not Collection.objects.filter(slug="bench").exists()
 
 
-def test_the_collection_form_keeps_the_reason_in_the_history(client, curator):
+def test_the_collection_form_keeps_the_reason_in_the_history(client, make_user):
+    # Creating is a curator's; lifting the wall an approver's.
+    curator = make_user("lead", "Curators", "Approvers")
     client.force_login(curator)
 
     response = client.post(

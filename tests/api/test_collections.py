@@ -20,7 +20,7 @@ def members_url(collection, suffix: str = "") -> str:
 
 def test_create_saves_a_collection_and_records_its_creator(api, curator):
     response = api(curator).post(
-        COLLECTIONS, {"slug": "evals", "name": "Evals", "purpose": "evaluation"}, format="json"
+        COLLECTIONS, {"slug": "evals", "name": "Evals", "purpose": "evaluation", "tenant_id": "acme"}, format="json"
     )
 
     assert response.status_code == 201
@@ -89,7 +89,8 @@ def test_adding_a_pending_pair_answers_400_and_adds_nothing(api, curator, collec
     response = api(curator).post(members_url(collection), {"qa_pair_ids": [approved.pk, pending.pk]}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": f"Nothing was added: #{pending.pk} is pending, not approved."}
+    refusal = f"Nothing was added: #{pending.pk} is pending, not approved (approved-only rule)."
+    assert response.json() == {"detail": refusal}
     assert not Membership.objects.exists()
 
 

@@ -146,10 +146,17 @@ def test_resume_passes_the_reason_to_the_history(api, operator, pending_job):
     assert GenerationJob.objects.get(pk=pending_job.pk).history.first().history_change_reason == "resumed: it was fine"
 
 
-def test_lifting_the_synthetic_wall_without_a_reason_answers_400_naming_the_reason(api, curator):
+def test_lifting_the_synthetic_wall_without_a_reason_answers_400_naming_the_reason(api, make_user):
+    curator = make_user("lead", "Curators", "Approvers")  # creates (curator) and lifts the wall (approver)
     response = api(curator).post(
         f"{API}collections/",
-        {"slug": "bench", "name": "Bench", "purpose": "evaluation", "allow_synthetic_in_evaluation": True},
+        {
+            "slug": "bench",
+            "name": "Bench",
+            "purpose": "evaluation",
+            "allow_synthetic_in_evaluation": True,
+            "tenant_id": "acme",
+        },
         format="json",
     )
 
@@ -158,7 +165,8 @@ def test_lifting_the_synthetic_wall_without_a_reason_answers_400_naming_the_reas
     assert not Collection.objects.filter(slug="bench").exists()
 
 
-def test_lifting_the_synthetic_wall_with_a_reason_keeps_it_in_the_history(api, curator):
+def test_lifting_the_synthetic_wall_with_a_reason_keeps_it_in_the_history(api, make_user):
+    curator = make_user("lead", "Curators", "Approvers")  # creates (curator) and lifts the wall (approver)
     response = api(curator).post(
         f"{API}collections/",
         {
@@ -166,6 +174,7 @@ def test_lifting_the_synthetic_wall_with_a_reason_keeps_it_in_the_history(api, c
             "name": "Bench",
             "purpose": "evaluation",
             "allow_synthetic_in_evaluation": True,
+            "tenant_id": "acme",
             "reason": "a synthetic benchmark",
         },
         format="json",

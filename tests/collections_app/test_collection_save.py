@@ -17,6 +17,7 @@ def test_the_admin_add_form_records_the_curator_as_creator(client, curator):
         "allowed_sources": '["operator"]',
         "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
         "seed": "3",
+        "tenant_id": "acme",
         "releases-TOTAL_FORMS": "0",
         "releases-INITIAL_FORMS": "0",
     }

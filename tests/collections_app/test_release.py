@@ -146,35 +146,67 @@ def test_release_includes_pairs_of_production_jobs_with_their_lineage(
     assert lineage["template_versions"] == {version_key: 3}
 
 
-def test_release_is_refused_when_the_same_content_would_be_in_train_and_test(collection, approved_pair, add, curator):
+@pytest.fixture
+def two_tenant_collection(db):
+    """Same content is unique per tenant: exact duplicates meet in a cross-tenant collection."""
+    return CollectionFactory(cross_tenant=True, tenant_id="")
+
+
+def test_release_is_refused_when_the_same_content_would_be_in_train_and_test(
+    two_tenant_collection, approved_pair, add, curator
+):
     in_train = approved_pair(tenant_id="acme", question="What is 2 plus 2?", answer="4")
     in_test = approved_pair(tenant_id="globex", question="What is 2 plus 2?", answer="4")
-    add(collection, in_train, split=Split.TRAIN)
-    add(collection, in_test, split=Split.TEST)
+    add(two_tenant_collection, in_train, split=Split.TRAIN)
+    add(two_tenant_collection, in_test, split=Split.TEST)
 
     with pytest.raises(TransitionRefused) as refused:
-        collection_release(collection=collection, acting_user=curator)
+        collection_release(collection=two_tenant_collection, acting_user=curator)
 
-    assert "both train and test" in refused.value.message
-    assert f"#{in_train.pk}" in refused.value.message
-    assert_nothing_released(collection)
-
-
-def test_release_treats_content_differing_only_in_case_and_spacing_as_the_same(collection, approved_pair, add, curator):
-    add(collection, approved_pair(tenant_id="acme", question="What is 2 plus 2?", answer="4"), split=Split.TRAIN)
-    add(collection, approved_pair(tenant_id="globex", question="what  is 2 PLUS 2? ", answer="4"), split=Split.TEST)
-
-    with pytest.raises(TransitionRefused, match="both train and test"):
-        collection_release(collection=collection, acting_user=curator)
-
-    assert_nothing_released(collection)
+    assert f"train #{in_train.pk} and test #{in_test.pk}: same content" in refused.value.message
+    assert_nothing_released(two_tenant_collection)
 
 
-def test_release_allows_the_same_content_in_train_and_validation(collection, approved_pair, add, curator):
-    add(collection, approved_pair(tenant_id="acme", question="Same?", answer="Yes."), split=Split.TRAIN)
-    add(collection, approved_pair(tenant_id="globex", question="Same?", answer="Yes."), split=Split.VALIDATION)
+def test_release_treats_content_differing_only_in_case_and_spacing_as_the_same(
+    two_tenant_collection, approved_pair, add, curator
+):
+    add(two_tenant_collection, approved_pair(tenant_id="acme", question="What is 2 plus 2?", answer="4"))
+    add(
+        two_tenant_collection,
+        approved_pair(tenant_id="globex", question="what  is 2 PLUS 2? ", answer="4"),
+        split=Split.TEST,
+    )
 
-    release = collection_release(collection=collection, acting_user=curator)
+    with pytest.raises(TransitionRefused, match="leak guard"):
+        collection_release(collection=two_tenant_collection, acting_user=curator)
+
+    assert_nothing_released(two_tenant_collection)
+
+
+def test_release_is_refused_when_the_same_content_would_be_in_train_and_validation(
+    two_tenant_collection, approved_pair, add, curator
+):
+    in_train = approved_pair(tenant_id="acme", question="Same?", answer="Yes.")
+    in_validation = approved_pair(tenant_id="globex", question="Same?", answer="Yes.")
+    add(two_tenant_collection, in_train, split=Split.TRAIN)
+    add(two_tenant_collection, in_validation, split=Split.VALIDATION)
+
+    with pytest.raises(TransitionRefused) as refused:
+        collection_release(collection=two_tenant_collection, acting_user=curator)
+
+    assert f"train #{in_train.pk} and validation #{in_validation.pk}: same content" in refused.value.message
+    assert_nothing_released(two_tenant_collection)
+
+
+def test_release_allows_the_same_content_in_validation_and_test(two_tenant_collection, approved_pair, add, curator):
+    add(two_tenant_collection, approved_pair(tenant_id="acme", question="Same?", answer="Yes."), split=Split.TEST)
+    add(
+        two_tenant_collection,
+        approved_pair(tenant_id="globex", question="Same?", answer="Yes."),
+        split=Split.VALIDATION,
+    )
+
+    release = collection_release(collection=two_tenant_collection, acting_user=curator)
 
     assert release.items.count() == 2
 
@@ -214,7 +246,10 @@ def test_release_versions_count_up_per_collection(approved_pair, add, curator):
     assert versions == [1, 2, 1]
 
 
-def test_release_refused_for_overlap_does_not_use_up_a_version_number(collection, approved_pair, add, curator):
+def test_release_refused_for_overlap_does_not_use_up_a_version_number(
+    two_tenant_collection, approved_pair, add, curator
+):
+    collection = two_tenant_collection
     add(collection, approved_pair())
     collection_release(collection=collection, acting_user=curator)
     add(collection, approved_pair(tenant_id="acme", question="Dup?", answer="Dup."), split=Split.TRAIN)

@@ -99,16 +99,16 @@ def test_manifest_counts_per_split_chapter_source_template_version_and_quality(v
     assert manifest["quality_scores"] == {"unscored": 3, "0.3-0.4": 1, "0.8-0.9": 1}
 
 
-def test_manifest_has_a_place_for_guard_results(varied_release, collection, approved_pair, add, curator):
+def test_the_guards_results_are_in_the_manifest_and_the_card(collection, approved_pair, add, curator):
     add(collection, approved_pair())
 
-    guarded = collection_release(
-        collection=collection, acting_user=curator, guards={"leak": {"result": "pass"}, "pii": {"left_out": 0}}
-    )
+    release = collection_release(collection=collection, acting_user=curator)
 
-    assert varied_release.manifest["guards"] == {}
-    assert guarded.manifest["guards"] == {"leak": {"result": "pass"}, "pii": {"left_out": 0}}
-    assert "| leak | result: pass |" in (release_directory(guarded) / CARD_NAME).read_text()
+    guards = release.manifest["guards"]
+    assert guards["results"]["pii"] == "left out"
+    assert set(guards["results"].values()) <= {"pass", "left out"}
+    assert guards["warnings"] == []
+    assert "| results |" in (release_directory(release) / CARD_NAME).read_text()
 
 
 def test_state_hash_changes_with_members_splits_and_weights_only(collection, approved_pair, add):

@@ -55,11 +55,13 @@ def test_assign_split_with_a_single_split_always_chooses_it():
 
 
 def test_collection_clean_accepts_ratios_that_add_up_to_one():
-    Collection(slug="ok", name="OK", split_ratios={"train": 0.7, "validation": 0.2, "test": 0.1}).clean()
+    Collection(
+        slug="ok", name="OK", tenant_id="acme", split_ratios={"train": 0.7, "validation": 0.2, "test": 0.1}
+    ).clean()
 
 
 def test_collection_clean_accepts_the_default_ratios():
-    Collection(slug="ok", name="OK").clean()
+    Collection(slug="ok", name="OK", tenant_id="acme").clean()
 
 
 def test_collection_clean_rejects_ratios_not_adding_up_to_one():

@@ -64,6 +64,7 @@ def test_collection_form_keeps_default_formats_and_description(admin_client):
             "allowed_sources": '["operator", "synthetic", "imported"]',
             "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
             "seed": "0",
+            "tenant_id": "acme",
             "description": "Arithmetic.",
             "default_formats": ["alpaca", "csv"],
             "releases-TOTAL_FORMS": "0",

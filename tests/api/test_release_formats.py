@@ -76,7 +76,13 @@ def test_release_answers_400_for_formats_that_are_not_a_list_of_keys(api, curato
 def test_collection_keeps_default_formats_and_description(api, curator):
     response = api(curator).post(
         COLLECTIONS,
-        {"slug": "sums", "name": "Sums", "description": "Arithmetic.", "default_formats": ["sharegpt", "csv"]},
+        {
+            "slug": "sums",
+            "name": "Sums",
+            "tenant_id": "acme",
+            "description": "Arithmetic.",
+            "default_formats": ["sharegpt", "csv"],
+        },
         format="json",
     )
 

@@ -25,6 +25,10 @@ GUARDED = {
 }
 
 
+# The admin release form: the formats to write, submitted.
+RELEASE_FORM = {"apply": "1", "formats": ["openai_chat"]}
+
+
 def change(collection, fields: dict) -> Collection:
     for name, value in fields.items():
         setattr(collection, name, value)
@@ -161,7 +165,9 @@ def test_a_leak_refused_in_the_admin_is_a_message_on_the_collection_page(client,
     collection_add_pairs(collection=collection, pairs=[test], split=Split.TEST, acting_user=curator)
     client.force_login(curator)
 
-    response = client.post(reverse("admin:collections_app_collection_object_action", args=[collection.pk, "release"]))
+    response = client.post(
+        reverse("admin:collections_app_collection_object_action", args=[collection.pk, "release"]), RELEASE_FORM
+    )
 
     assert response.status_code == 302
     assert response["Location"] == change_url(collection)
@@ -175,12 +181,14 @@ def test_the_admin_shows_the_cross_collection_warning_after_a_release(client, cu
     trainer = CollectionFactory(slug="trainer")
     collection_add_pairs(collection=trainer, pairs=[shared], split=Split.TRAIN, acting_user=curator)
     client.force_login(curator)
-    client.post(reverse("admin:collections_app_collection_object_action", args=[trainer.pk, "release"]))
+    client.post(reverse("admin:collections_app_collection_object_action", args=[trainer.pk, "release"]), RELEASE_FORM)
     evaluation = CollectionFactory(slug="bench", purpose="evaluation")
     collection_add_pairs(collection=evaluation, pairs=[shared], split=Split.TEST, acting_user=curator)
 
     response = client.post(
-        reverse("admin:collections_app_collection_object_action", args=[evaluation.pk, "release"]), follow=True
+        reverse("admin:collections_app_collection_object_action", args=[evaluation.pk, "release"]),
+        RELEASE_FORM,
+        follow=True,
     )
 
     warnings = [str(message) for message in response.context["messages"] if message.level_tag == "warning"]

@@ -3,15 +3,21 @@ page with its progress bar (moved in place by static/synthgov/job_progress.js, a
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.forms import Script
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from qa_app.models import QAPair
-from synthgov.admin_tools import ReadableJSONMixin, ReadOnlyHistoryAdmin, render_action_form, reported_to
+from synthgov.admin_tools import (
+    ProgressJSONMixin,
+    ReadableJSONMixin,
+    ReadOnlyHistoryAdmin,
+    polled_progress_bar,
+    render_action_form,
+    reported_to,
+    shown_field,
+)
 from templates_app.models import Chapter, Subchapter
 
 from . import services
@@ -84,18 +90,10 @@ def fill_progress_text(fill: MembershipFill) -> str:
 
 
 def fill_progress_bar(fill: MembershipFill) -> str:
-    running = ""
-    if not fill.is_finished:
-        url = reverse("admin:collections_app_membershipfill_progress", args=[fill.pk])
-        running = format_html('data-job-running data-progress-url="{}"', url)
-    return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
-        ' <span class="synthgov-progress-text">{}</span></span>',
-        running,
-        fill.processed if fill.status != MembershipFill.Status.SUCCEEDED else max(fill.matched, 1),
-        max(fill.matched, 1),
-        fill_progress_text(fill),
-    )
+    url = None if fill.is_finished else reverse("admin:collections_app_membershipfill_progress", args=[fill.pk])
+    total = max(fill.matched, 1)
+    done = total if fill.status == MembershipFill.Status.SUCCEEDED else fill.processed
+    return polled_progress_bar(done=done, total=total, text=fill_progress_text(fill), progress_url=url)
 
 
 FILL_PAGE_FIELDS = [
@@ -114,9 +112,6 @@ FILL_PAGE_FIELDS = [
 def fill_progress(fill: MembershipFill) -> dict:
     """What job_progress.js reads to move the bar and the fields of the fill's page."""
 
-    def shown(name):
-        return str(display_for_field(getattr(fill, name), fill._meta.get_field(name), admin.site.empty_value_display))
-
     return {
         "id": fill.pk,
         "status": fill.status,
@@ -126,13 +121,13 @@ def fill_progress(fill: MembershipFill) -> dict:
         "percent": fill.progress_percent,
         "text": fill_progress_text(fill),
         "counts": {},
-        "fields": {name: shown(name) for name in FILL_PAGE_FIELDS},
+        "fields": {name: shown_field(fill, name) for name in FILL_PAGE_FIELDS},
         "shards": [],
     }
 
 
 @admin.register(MembershipFill)
-class MembershipFillAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
+class MembershipFillAdmin(ReadableJSONMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "status", "progress", "added", "already_members", "refused", "requested_by"]
     list_filter = ["status", "collection"]
     list_select_related = ["collection", "requested_by"]
@@ -157,23 +152,8 @@ class MembershipFillAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
     def progress(self, fill):
         return fill_progress_bar(fill)
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="collections_app_membershipfill_progress",
-            ),
-            *super().get_urls(),
-        ]
-
-    def progress_view(self, request, object_id):
-        fill = self.get_object(request, object_id)
-        if fill is None:
-            raise Http404(f"No fill with id {object_id!r}.")
-        if not self.has_view_permission(request, fill):
-            raise PermissionDenied
-        return JsonResponse(fill_progress(fill))
+    def progress_json(self, fill):
+        return fill_progress(fill)
 
 
 def collection_fill_urls(modeladmin) -> list:

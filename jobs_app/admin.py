@@ -3,10 +3,8 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_field
-from django.core.exceptions import PermissionDenied
 from django.forms import Script
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -15,14 +13,17 @@ from synthgov.admin_tools import (
     GovernedHistoryAdmin,
     LargeTablePaginator,
     ObjectActionsMixin,
+    ProgressJSONMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
     ReadOnlyHistoryAdmin,
     came_from,
+    polled_progress_bar,
     related_preview,
     render_action_form,
     reported_to,
     selected_action_submitted,
+    shown_field,
 )
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
@@ -110,19 +111,10 @@ def progress_text(job: GenerationJob) -> str:
 
 
 def progress_bar(job: GenerationJob) -> str:
-    """The bar; while the job runs it names the URL job_progress.js polls to move it in place."""
-    running = ""
-    if not job.is_finished:
-        running = format_html(
-            'data-job-running data-progress-url="{}"', reverse("admin:jobs_app_generationjob_progress", args=[job.pk])
-        )
-    return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
-        ' <span class="synthgov-progress-text">{}</span></span>',
-        running,
-        job.processed_records,
-        job.record_count,
-        progress_text(job),
+    """The bar; while the job runs, job_progress.js polls its JSON to move it in place."""
+    url = None if job.is_finished else reverse("admin:jobs_app_generationjob_progress", args=[job.pk])
+    return polled_progress_bar(
+        done=job.processed_records, total=job.record_count, text=progress_text(job), progress_url=url
     )
 
 
@@ -146,12 +138,6 @@ JOB_PAGE_FIELDS = [
 SHARD_ROW_FIELDS = ["status", "processed_records", "attempts", "heartbeat_at", "finished_at"]
 
 
-def _shown(obj, name: str) -> str:
-    """A field as the admin shows it read-only (choice labels, localised numbers and dates)."""
-    field = obj._meta.get_field(name)
-    return str(display_for_field(getattr(obj, name), field, admin.site.empty_value_display))
-
-
 def job_progress(job: GenerationJob) -> dict:
     """What job_progress.js needs to update a job's bar, counts and shard rows in place."""
     return {
@@ -166,9 +152,12 @@ def job_progress(job: GenerationJob) -> dict:
         "text": progress_text(job),
         "status_badge": status_badge(job),
         "counts": {name: getattr(job, name) for name in ("accepted_records", "rejected_records", "duplicate_records")},
-        "fields": {name: _shown(job, name) for name in JOB_PAGE_FIELDS},
+        "fields": {name: shown_field(job, name) for name in JOB_PAGE_FIELDS},
         "shards": [
-            {"index": _shown(shard, "index"), "fields": {name: _shown(shard, name) for name in SHARD_ROW_FIELDS}}
+            {
+                "index": shown_field(shard, "index"),
+                "fields": {name: shown_field(shard, name) for name in SHARD_ROW_FIELDS},
+            }
             for shard in job.shards.all()
         ],
     }
@@ -186,7 +175,7 @@ class JobShardInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryAdmin):
+class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "template_version",
@@ -339,11 +328,6 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryA
                 self.admin_site.admin_view(self.trigger_coverage_view),
                 name="jobs_app_generationjob_trigger_coverage",
             ),
-            path(
-                "<path:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="jobs_app_generationjob_progress",
-            ),
             *super().get_urls(),
         ]
 
@@ -361,14 +345,8 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryA
         warning = record_count_coverage_warning(version=version, record_count=record_count) if record_count else None
         return JsonResponse({**coverage_summary(version=version), "warning": warning})
 
-    def progress_view(self, request, object_id):
-        """The job's progress as JSON, polled by its page (same permission as viewing the page)."""
-        job = self.get_object(request, object_id)
-        if job is None:
-            raise Http404(f"No generation job with id {object_id!r}.")
-        if not self.has_view_permission(request, job):
-            raise PermissionDenied
-        return JsonResponse(job_progress(job))
+    def progress_json(self, job):
+        return job_progress(job)
 
     def trigger_view(self, request):
         if not request.user.has_perm(services.TRIGGER_PERMISSION):

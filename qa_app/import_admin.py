@@ -5,21 +5,23 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.forms import Script
-from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.urls import path, reverse
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from synthgov.admin_tools import (
     ObjectActionsMixin,
+    ProgressJSONMixin,
     ReadableJSONMixin,
     ReadOnlyAdmin,
     ReadOnlyHistoryAdmin,
+    polled_progress_bar,
     render_action_form,
     reported_to,
     selected_action_submitted,
+    shown_field,
 )
 
 from .imports.shapes import SHAPES
@@ -68,19 +70,9 @@ def progress_text(run: ImportRun) -> str:
 
 
 def progress_bar(run: ImportRun) -> str:
-    polling = ""
-    if not run.finished:
-        polling = format_html(
-            'data-job-running data-progress-url="{}"', reverse("admin:qa_app_importrun_progress", args=[run.pk])
-        )
-    return format_html(
-        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
-        ' <span class="synthgov-progress-text">{}</span></span>',
-        polling,
-        run.lines_done,
-        max(run.total_lines, run.lines_done, 1),
-        progress_text(run),
-    )
+    url = None if run.finished else reverse("admin:qa_app_importrun_progress", args=[run.pk])
+    total = max(run.total_lines, run.lines_done, 1)
+    return polled_progress_bar(done=run.lines_done, total=total, text=progress_text(run), progress_url=url)
 
 
 PAGE_FIELDS = ["status", "imported", "duplicates", "errors", "lines_done", "error", "started_at", "finished_at"]
@@ -88,10 +80,6 @@ PAGE_FIELDS = ["status", "imported", "duplicates", "errors", "lines_done", "erro
 
 def run_progress(run: ImportRun) -> dict:
     """The JSON job_progress.js reads (the keys a job's progress has; an import has no shards)."""
-
-    def shown(name):
-        return str(display_for_field(getattr(run, name), run._meta.get_field(name), "-"))
-
     return {
         "id": run.pk,
         "status": run.status,
@@ -102,13 +90,13 @@ def run_progress(run: ImportRun) -> dict:
         "text": progress_text(run),
         "status_badge": format_html('<span class="synthgov-status-{}">{}</span>', run.status, run.get_status_display()),
         "counts": {name: getattr(run, name) for name in ("imported", "duplicates", "errors")},
-        "fields": {name: shown(name) for name in PAGE_FIELDS},
+        "fields": {name: shown_field(run, name) for name in PAGE_FIELDS},
         "shards": [],
     }
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryAdmin):
+class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "file_name",
@@ -216,24 +204,8 @@ class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyHistoryAdmin
         services.import_run_cancel(run=run, acting_user=request.user)
         self.message_user(request, f"Cancelled import {run.pk}; the pairs it stored are kept.", messages.SUCCESS)
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="qa_app_importrun_progress",
-            ),
-            *super().get_urls(),
-        ]
-
-    def progress_view(self, request, object_id):
-        """The run's progress as JSON, polled by its page (same permission as viewing the page)."""
-        run = self.get_object(request, object_id)
-        if run is None:
-            raise Http404(f"No import with id {object_id!r}.")
-        if not self.has_view_permission(request, run):
-            raise PermissionDenied
-        return JsonResponse(run_progress(run))
+    def progress_json(self, run):
+        return run_progress(run)
 
 
 @admin.register(ImportLineIssue)

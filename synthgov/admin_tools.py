@@ -10,10 +10,11 @@ from functools import update_wrapper
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -321,3 +322,51 @@ def _json_display(field):
     display.short_description = field.verbose_name
     display.__name__ = f"{field.name}_readable"
     return display
+
+
+def shown_field(obj, name: str) -> str:
+    """A field as the admin shows it read-only (choice labels, localised numbers and dates)."""
+    return str(display_for_field(getattr(obj, name), obj._meta.get_field(name), admin.site.empty_value_display))
+
+
+def polled_progress_bar(*, done: int, total: int, text: str, progress_url: str | None) -> str:
+    """A progress bar; with `progress_url` (the object's JSON, while it runs) static/synthgov/job_progress.js
+    moves it, its counts and its page's fields in place."""
+    polled = format_html('data-job-running data-progress-url="{}"', progress_url) if progress_url else ""
+    return format_html(
+        '<span class="synthgov-progress" {}><progress value="{}" max="{}"></progress>'
+        ' <span class="synthgov-progress-text">{}</span></span>',
+        polled,
+        done,
+        total,
+        text,
+    )
+
+
+class ProgressJSONMixin:
+    """`<pk>/progress/` (URL name `<app>_<model>_progress`): the object's `progress_json` for
+    job_progress.js, with the same permission as viewing its page."""
+
+    def progress_json(self, obj) -> dict:
+        raise NotImplementedError
+
+    def progress_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_progress", args=[obj.pk])
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return JsonResponse(self.progress_json(obj))

@@ -8,26 +8,14 @@ template_version, template_sha256 (empty for pairs not generated from a template
 import csv
 from pathlib import Path
 
-from .rows import release_rows
+from .rows import COLUMNS, release_rows
 
 FORMAT = "csv"
 LABEL = "CSV (one row per pair, with header)"
 EXTENSION = "csv"
 PROGRESS_EVERY = 5000
-HEADER = [
-    "pair_id",
-    "split",
-    "question",
-    "answer",
-    "context",
-    "system_prompt",
-    "weight",
-    "source",
-    "template",
-    "template_version",
-    "template_sha256",
-    "content_hash",
-]
+# The Parquet columns: the rows' columns with the split after the pair id.
+HEADER = [COLUMNS[0], "split", *COLUMNS[1:]]
 
 
 def write(release, split: str, path: Path, progress=None) -> int:

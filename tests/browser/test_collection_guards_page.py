@@ -23,6 +23,7 @@ def test_the_collection_page_guards_its_settings_and_reports_a_leak(browser, rol
     assert "field-allow_pii" in browser.page.content()
     browser.step("curator sees the guarded settings read-only")
     browser.page.click(".object-tools button:text-is('Release')")
+    browser.page.click("input[type=submit][value='Release']")
     browser.page.wait_for_selector("ul.messagelist li.error")
     assert "leak guard" in browser.page.inner_text("ul.messagelist li.error")
     browser.step("the leak guard refuses the release on the same page")

@@ -183,6 +183,9 @@ class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, R
             request.POST if selected_action_submitted(request) else None,
             request.FILES if selected_action_submitted(request) else None,
         )
+        if not request.user.has_perm(services.APPROVE_PERMISSION):
+            # Shown only to those who may approve on import (approvers).
+            del form.fields["approve"], form.fields["approval_reason"]
         if form.is_valid():
             data = dict(form.cleaned_data)
             upload = data.pop("file")

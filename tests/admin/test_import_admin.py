@@ -47,11 +47,20 @@ def test_a_curator_uploads_a_file_and_lands_on_its_run(logged_in, curator, djang
     assert QAPair.objects.filter(import_run=run).count() == 1
 
 
-def test_a_refused_upload_shows_the_reason_on_the_form_and_stores_nothing(logged_in, curator):
-    response = upload(logged_in(curator), approve="on", approval_reason="Curated.")
+def test_approving_on_import_is_offered_only_to_who_may(logged_in, curator, make_user):
+    lead = make_user("lead", "Curators", "Approvers")
+
+    assert "id_approve" not in logged_in(curator).get(reverse("admin:qa_app_importrun_add")).content.decode()
+    assert "id_approve" in logged_in(lead).get(reverse("admin:qa_app_importrun_add")).content.decode()
+
+
+def test_a_refused_upload_shows_the_reason_on_the_form_and_stores_nothing(logged_in, make_user):
+    lead = make_user("lead", "Curators", "Approvers")
+
+    response = upload(logged_in(lead), approve="on", approval_reason="")
 
     assert response.status_code == 200
-    assert "qa_app.approve_on_import" in response.content.decode()
+    assert "needs a reason" in response.content.decode()
     assert not ImportRun.objects.exists()
 
 

@@ -52,12 +52,15 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
         "generation",
         "generation_sharded",
         "export",
+        "formats",
         "fill",
         "admin",
         "api",
         "review",
         "search",
         "review_queue",
+        "import_jsonl",
+        "import_parquet",
     }
     assert measured == {"fixture", *scenarios}
     assert all({"ratio", "meets_target", "machine", "reference_value", "target"} <= row.keys() for row in results)

@@ -26,6 +26,7 @@ from django_q.tasks import async_task
 
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import clean_reason, record_bulk_change, record_change
+from templates_app.selectors import taxonomy_keys_unknown
 
 from ..assessment import NearDuplicateIndex, content_flags
 from ..assessment.completeness import content_reasons
@@ -171,10 +172,25 @@ def _refuse_bad_request(request: ImportRequest) -> None:
         )
     if request.shape and request.shape not in SHAPES:
         raise InvalidInput(f"Unknown shape {request.shape!r}; use one of {', '.join(SHAPES)}.", field="shape")
+    _refuse_unknown_taxonomy(request)
     if request.shape == "mapping" or request.mapping:
         problem = check_mapping(request.mapping)
         if problem:
             raise InvalidInput(problem, field="mapping")
+
+
+def _refuse_unknown_taxonomy(request: ImportRequest) -> None:
+    if request.subchapter_key and not request.chapter_key:
+        raise InvalidInput("A subchapter needs its chapter: give chapter_key too.", field="chapter_key")
+    keys = {"chapter_key": request.chapter_key}
+    if request.subchapter_key:
+        keys["subchapter_key"] = f"{request.chapter_key}/{request.subchapter_key}"
+    unknown = set(taxonomy_keys_unknown([key for key in keys.values() if key]))
+    for field, key in keys.items():
+        if key in unknown:
+            raise InvalidInput(
+                f"No {field.removesuffix('_key')} '{key}' in the taxonomy; use an existing key.", field=field
+            )
 
 
 def _hash_file(path: Path) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from qa_app.services.imports import (
     import_run_process,
 )
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
-from tests.factories import QAPairFactory
+from tests.factories import QAPairFactory, SubchapterFactory
 
 PLAIN = [
     {"question": "What is the capital of France?", "answer": "Paris is the capital of France.", "source": "atlas"},
@@ -410,3 +410,34 @@ def test_over_long_or_nul_request_fields_are_refused_before_anything_is_stored(c
         )
     assert refused.value.field == field
     assert not ImportRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"chapter_key": "nowhere"}, "chapter_key"),
+        ({"subchapter_key": "orphan"}, "chapter_key"),
+    ],
+)
+def test_chapter_keys_outside_the_taxonomy_are_refused(curator, import_dir, request_fields, field):
+    path = write_jsonl(import_dir / "plain.jsonl", PLAIN)
+
+    with pytest.raises(InvalidInput) as refused:
+        import_run_create(
+            request=ImportRequest(tenant_id="acme", **request_fields), acting_user=curator, path=path.name
+        )
+    assert refused.value.field == field
+    assert not ImportRun.objects.exists()
+
+
+def test_a_known_chapter_and_subchapter_go_into_every_pairs_lineage(curator, import_dir):
+    subchapter = SubchapterFactory()
+    chapter = subchapter.chapter.key
+
+    run = run_import(
+        curator, write_jsonl(import_dir / "plain.jsonl", PLAIN), chapter_key=chapter, subchapter_key=subchapter.key
+    )
+
+    assert {(pair.lineage["chapter"], pair.lineage["subchapter"]) for pair in imported_pairs(run)} == {
+        (chapter, subchapter.key)
+    }

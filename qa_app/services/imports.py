@@ -111,14 +111,26 @@ def import_run_create(
     else:
         source, digest, size = _keep_upload(upload)
         file_name = request.file_name or Path(getattr(upload, "name", "") or "upload").name
-    if request.idempotency_key:
-        earlier = ImportRun.objects.filter(
-            tenant_id=request.tenant_id, file_sha256=digest, idempotency_key=request.idempotency_key
-        ).first()
-        if earlier:
-            if upload is not None:
-                source.unlink(missing_ok=True)
-            return earlier, False
+    created = False
+    try:
+        if request.idempotency_key:
+            earlier = ImportRun.objects.filter(
+                tenant_id=request.tenant_id, file_sha256=digest, idempotency_key=request.idempotency_key
+            ).first()
+            if earlier:
+                return earlier, False
+        run = _new_run(request, acting_user, source, digest, size, file_name, approval_reason)
+        created = True
+    finally:
+        if upload is not None and not created:
+            # A refused upload, or one the earlier run already holds, leaves no file behind.
+            source.unlink(missing_ok=True)
+    if enqueue:
+        transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
+    return run, True
+
+
+def _new_run(request, acting_user, source: Path, digest: str, size: int, file_name: str, approval_reason):
     file_format = request.file_format or detect_format(source)
     shape = request.shape or _detected_shape(source, file_format)
     run = ImportRun(
@@ -140,12 +152,9 @@ def import_run_create(
         approval_reason=approval_reason,
         created_by=acting_user,
     )
-    with transaction.atomic():
-        record_change(run, user=acting_user, action="created", reason=approval_reason)
-        run.save()
-        if enqueue:
-            transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
-    return run, True
+    record_change(run, user=acting_user, action="created", reason=approval_reason)
+    run.save()
+    return run
 
 
 def _approval_reason(request: ImportRequest, acting_user) -> str:
@@ -335,7 +344,10 @@ def _commit_batch(run_id: int, batch: list[Line], index: NearDuplicateIndex) -> 
             errors=F("errors") + outcome.errors,
             heartbeat_at=timezone.now(),
         )
-        run.refresh_from_db(fields=["lines_done", "imported", "duplicates", "errors", "heartbeat_at"])
+        # Not refresh_from_db: django-fsm's lifts the status field's guard for the whole process.
+        progress = ("lines_done", "imported", "duplicates", "errors", "heartbeat_at")
+        for name, value in ImportRun.objects.filter(pk=run.pk).values(*progress).get().items():
+            setattr(run, name, value)
     return run
 
 

@@ -122,3 +122,15 @@ def test_over_long_or_nul_fields_are_a_400(api, curator, import_dir, field, valu
     assert response.status_code == 400
     assert field in json.dumps(response.json()) or "NUL" in json.dumps(response.json())
     assert not ImportRun.objects.exists()
+
+
+def test_a_refused_upload_leaves_no_file_behind(api, curator, settings):
+    upload = SimpleUploadedFile("odd.jsonl", b'{"prompt": "P", "completion": "C"}\n')
+
+    response = api(curator).post("/api/v1/imports/", {"file": upload, "tenant_id": "acme"})
+
+    assert response.status_code == 400
+    assert "give a mapping" in json.dumps(response.json())
+    uploads = settings.MEDIA_ROOT / "imports"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    assert not ImportRun.objects.exists()

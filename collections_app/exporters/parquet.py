@@ -26,7 +26,7 @@ from .rows import release_rows
 FORMAT = "parquet"
 LABEL = "Parquet (typed columns, zstd)"
 EXTENSION = "parquet"
-ROW_GROUP_ROWS = 20_000
+ROW_GROUP_ROWS = 10_000
 PYTHON_BATCH_ROWS = 5_000
 COPY_BLOCK_BYTES = 4 << 20
 # Columns with few distinct values; the texts and hashes are (nearly) all distinct, and trying a

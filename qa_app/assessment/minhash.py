@@ -12,7 +12,6 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 # Runs of three words. Records of one template share most word pairs (measured: with pairs,
 # every record of the bench template met ~8 bucket candidates per 20,000 stored pairs, growing
@@ -50,6 +49,11 @@ class Match:
 
 class MinHasher:
     def __init__(self, *, num_perm: int, threshold: float):
+        # Imported here, not with the module: datasketch brings scipy (60 MB of memory), which a
+        # process that never hashes (the web server's pages, a release export) need not load.
+        from datasketch import MinHash, MinHashLSH
+
+        self._minhash = MinHash
         self.num_perm = num_perm
         self.threshold = threshold
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -63,7 +67,7 @@ class MinHasher:
         """One row of `num_perm` minima per text; a text without words gets the all-max row (no buckets)."""
         # CRC-32 instead of datasketch's SHA-1: a third of the cost per record, and the affine32
         # scheme mixes each hash (MurmurHash3 finalizer) before permuting it.
-        sketches = MinHash.bulk(
+        sketches = self._minhash.bulk(
             [shingles(text) for text in texts], num_perm=self.num_perm, seed=MINHASH_SEED, hashfunc=zlib.crc32
         )
         if not sketches:

@@ -1,0 +1,26 @@
+"""What a process loads before it does any work: the web server and release exports do without
+datasketch and scipy (60 MB), which only MinHash (generation, imports, edits) needs."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+SCRIPT = """
+import sys, django
+django.setup()
+from django.urls import reverse
+reverse("admin:index")  # loads every admin module, and through them every service
+print(sorted(name for name in ("datasketch", "scipy") if name in sys.modules))
+"""
+
+
+def test_a_process_that_computes_no_minhash_never_loads_datasketch():
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "synthgov.settings.base"}
+    completed = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True
+    )
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip().splitlines()[-1] == "[]"

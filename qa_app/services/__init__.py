@@ -222,10 +222,10 @@ def qa_pairs_review(
     # Every pair decided here goes from pending through the same transition (no per-pair
     # conditions), so the FSM is asked once, on a pending pair, for each target state: a refused
     # transition refuses the whole review before anything is written.
-    decided_status = _pending_pair_after(
+    decided_status = decisions.pending_pair_state_after(
         lambda pair: _decide(pair, approve=approve, acting_user=acting_user, reason=reason, at=now)
     )
-    escalated_status = _pending_pair_after(lambda pair: pair.escalate())
+    escalated_status = decisions.pending_pair_state_after(lambda pair: pair.escalate())
     four_eyes = settings.SYNTHGOV_FOUR_EYES
     claimed_elsewhere = claims.held_by_other_sql(acting_user, now)
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
@@ -296,13 +296,6 @@ class _LockedPair(NamedTuple):
     created_by_id: int | None
     edited_by_id: int | None
     held_by_other: int
-
-
-def _pending_pair_after(transition) -> str:
-    """The state a pending pair reaches through `transition` (run on an unsaved pending pair)."""
-    pair = QAPair(review_status=QAPair.ReviewStatus.PENDING)
-    transition(pair)
-    return pair.review_status
 
 
 def qa_pair_refuse_duplicate(pair: QAPair) -> None:

@@ -222,6 +222,14 @@ def insert_bulk_decisions(
 LOCKED_COLUMNS = ("id", "review_status", "decisions_needed", "review_round", "created_by_id", "edited_by_id")
 
 
+def pending_pair_state_after(transition) -> str:
+    """The state a pending pair reaches through `transition` (run on an unsaved pending pair): bulk
+    writers store that state with one UPDATE, the FSM still deciding what it is."""
+    pair = QAPair(review_status=QAPair.ReviewStatus.PENDING)
+    transition(pair)
+    return pair.review_status
+
+
 def lock_pairs(pks: list[int], *, held: tuple[str, list]) -> list[tuple]:
     """(id, review_status, decisions_needed, review_round, created_by_id, edited_by_id, held) of the
     pairs, read under SELECT ... FOR UPDATE in id order (so two bulk reviews never deadlock);

@@ -471,12 +471,15 @@ def _insert(
 def _approve_on_import(run: ImportRun, pks: list[int]) -> None:
     """The importer's approval, with its reason: a decision row and a history row per pair."""
     now = timezone.now()
+    approved = decisions.pending_pair_state_after(
+        lambda pair: pair.approve(by=run.created_by, at=now, reason=run.approval_reason)
+    )
     decisions.insert_bulk_decisions(
         pks, reviewer=run.created_by, approve=True, reason=run.approval_reason, reject_reason=None, at=now
     )
     decisions.update_pairs(
         pks,
-        review_status=QAPair.ReviewStatus.APPROVED.value,
+        review_status=approved,
         reviewed_by_id=run.created_by_id,
         reviewed_at=now,
         review_reason=run.approval_reason,

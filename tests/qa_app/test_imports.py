@@ -315,11 +315,12 @@ def test_approval_on_import_needs_a_reason(make_user, import_dir):
     importer = make_user("lead", "Curators", "Approvers")
     path = write_jsonl(import_dir / "plain.jsonl", PLAIN)
 
-    with pytest.raises(InvalidInput, match="needs a reason"):
+    with pytest.raises(InvalidInput) as refused:
         import_run_create(
             request=ImportRequest(tenant_id="acme", approve=True), acting_user=importer, path=path.name, enqueue=False
         )
-    assert APPROVAL_NEEDS_REASON
+    assert refused.value.message == APPROVAL_NEEDS_REASON
+    assert not ImportRun.objects.exists()
 
 
 def test_approved_on_import_pairs_carry_the_importers_decision_and_reason(make_user, import_dir):

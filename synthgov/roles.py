@@ -41,6 +41,14 @@ ROLES = {
         "jobs_app.view_jobshard",
         "jobs_app.view_generatorprofile",
         "qa_app.view_qapair",
+        # Wire synthgov into other systems: webhook endpoints, their delivery log, retry now.
+        "webhooks_app.add_webhookendpoint",
+        "webhooks_app.change_webhookendpoint",
+        "webhooks_app.delete_webhookendpoint",
+        "webhooks_app.view_webhookendpoint",
+        "webhooks_app.view_webhookdelivery",
+        "webhooks_app.view_webhookattempt",
+        "webhooks_app.retry_webhookdelivery",
     ],
     "Reviewers": [
         "qa_app.add_qapair",

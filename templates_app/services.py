@@ -19,6 +19,7 @@ from .checks import compile_problems, draft_problems, rendering_problems, struct
 from .composition import pins_for
 from .models import CONTENT_FIELDS, PromptTemplate, TemplateVersion
 from .rendering import CompiledVersion
+from .webhook_events import announce_archived, announce_published
 
 FOUR_EYES_REFUSAL = "You wrote this version; another approver must publish it (four-eyes rule)."
 ADD_PERMISSION = "templates_app.add_templateversion"
@@ -149,12 +150,15 @@ def template_version_publish(*, version: TemplateVersion, acting_user, keep_prev
             reason=f"version {version.version} was published",
         )
         previous.save()
+        if not keep_previous:
+            announce_archived(previous, reason=f"version {version.version} was published")
     version.publish(by=acting_user, at=now)
     # The draft's own hash changes with its pins here, in the one save that leaves the draft state.
     version.pinned_includes = pins_for(compiled.composition)
     version.is_current = True
     record_change(version, user=acting_user, action="published")
     version.save()
+    announce_published(version)
     return version
 
 
@@ -174,6 +178,7 @@ def template_version_archive(*, version: TemplateVersion, acting_user, reason: s
     version.is_current = False
     record_change(version, user=acting_user, action="archived", reason=reason)
     version.save()
+    announce_archived(version, reason=reason)
     if was_current:
         remaining = [
             candidate

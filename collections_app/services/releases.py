@@ -23,6 +23,7 @@ from ..guards import check_release
 from ..models import Collection, Membership, Release, ReleaseItem, Split
 from ..selectors import coverage_summary
 from ..splits import split_expression
+from ..webhook_events import announce_published
 from .membership import exclusion_expression
 
 RELEASE_PERMISSION = "collections_app.release_collection"
@@ -87,6 +88,7 @@ def collection_release(*, collection: Collection, acting_user, formats: list[str
             release.publish(at=timezone.now(), manifest=manifest, files=files)
             record_change(release, user=acting_user, action="published")
             release.save()
+            announce_published(release)
     except Exception:
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)

@@ -31,6 +31,7 @@ from ..generators import GENERATORS
 from ..manifest import job_output_manifest
 from ..models import GenerationJob, JobShard
 from ..pipeline import BatchProcessor
+from ..webhook_events import announce_finished
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,7 @@ def job_finish_when_all_shards_are_done(job: GenerationJob) -> None:
             job.succeed(at=timezone.now(), manifest=job_output_manifest(job))
             record_change(job, user=None, action="succeeded")
             job.save()
+            announce_finished(job)
         except ConcurrentTransition:
             transaction.set_rollback(True)
 
@@ -240,6 +242,7 @@ def _fail_job(job: GenerationJob, error: str) -> None:
             record_change(job, user=None, action="failed", reason=error[:MAX_REASON_CHARS])
             job.save()
             job_shards_stop(job=job)
+            announce_finished(job)
     except ConcurrentTransition:
         pass
 

@@ -22,6 +22,7 @@ from templates_app.rendering import TemplateRenderError
 
 from ..generators import GENERATORS
 from ..models import GenerationJob, TargetSurface
+from ..webhook_events import announce_finished
 from .execution import (
     job_enqueue,
     job_finish_when_all_shards_are_done,
@@ -268,6 +269,7 @@ def job_cancel(*, job: GenerationJob, acting_user, reason: str = "") -> Generati
     record_change(job, user=acting_user, action="cancelled", reason=reason)
     job.save(update_fields=["status", "cancelled_by", "finished_at"])
     job_shards_stop(job=job)
+    announce_finished(job)
     return job
 
 

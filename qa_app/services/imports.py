@@ -35,6 +35,7 @@ from ..imports.readers import Line, UnreadableFile, count_lines, detect_format, 
 from ..imports.shapes import SHAPES, LineProblem, check_mapping, detect_shape, to_content
 from ..models import ImportLineIssue, ImportRun, QAPair, normalised_content_hash
 from ..selectors import pairs_holding
+from ..webhook_events import announce_finished
 from . import decisions
 from .synthetic import NewSyntheticPair, SyntheticBatch, synthetic_pairs_insert
 
@@ -256,6 +257,7 @@ def import_run_cancel(*, run: ImportRun, acting_user) -> ImportRun:
     run.cancel(at=timezone.now())
     record_change(run, user=acting_user, action="cancelled")
     run.save()
+    announce_finished(run)
     return run
 
 
@@ -318,6 +320,7 @@ def _finish(run_id: int, *, failed: str = "") -> ImportRun:
             run.succeed(at=timezone.now())
         record_change(run, user=None, action=run.status)
         run.save()
+        announce_finished(run)
     return run
 
 

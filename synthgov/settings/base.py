@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "jobs_app",
     "qa_app",
     "collections_app",
+    "webhooks_app",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,24 @@ SYNTHGOV_TEMPLATE_MAX_DEPTH = 20
 # Loop iterations per rendered field, counted across nested loops; bounded with or without the profile.
 SYNTHGOV_TEMPLATE_MAX_LOOP_ITERATIONS = 10_000
 
+# Webhooks (webhooks_app; README "Webhooks"). The public base URL makes the API links in payloads
+# absolute (e.g. https://synthgov.example.org); empty: payloads carry paths.
+SYNTHGOV_PUBLIC_URL = env_str("SYNTHGOV_PUBLIC_URL", "", shown_default="(empty: API paths)")
+# Receivers on the server's own loopback (127.0.0.0/8, ::1) or on private ranges are refused unless
+# allowed; link-local, unspecified, multicast and reserved addresses always are.
+SYNTHGOV_WEBHOOK_ALLOW_LOOPBACK = env_bool("SYNTHGOV_WEBHOOK_ALLOW_LOOPBACK", False)
+SYNTHGOV_WEBHOOK_ALLOW_PRIVATE = env_bool("SYNTHGOV_WEBHOOK_ALLOW_PRIVATE", False)
+SYNTHGOV_WEBHOOK_TIMEOUT_SECONDS = env_int("SYNTHGOV_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Retry n+1 comes RETRY_SECONDS x 2^(n-1) after attempt n, at most RETRY_MAX_SECONDS; the delivery is
+# given up after MAX_ATTEMPTS (defaults: the last attempt about 24 h after the event).
+SYNTHGOV_WEBHOOK_RETRY_SECONDS = env_int("SYNTHGOV_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+SYNTHGOV_WEBHOOK_RETRY_MAX_SECONDS = env_int("SYNTHGOV_WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600, minimum=1)
+SYNTHGOV_WEBHOOK_MAX_ATTEMPTS = env_int("SYNTHGOV_WEBHOOK_MAX_ATTEMPTS", 15, minimum=1)
+# An endpoint whose deliveries were given up this many times in a row is disabled (0: never).
+SYNTHGOV_WEBHOOK_DISABLE_AFTER_GIVEN_UP = env_int("SYNTHGOV_WEBHOOK_DISABLE_AFTER_GIVEN_UP", 3, minimum=0)
+# Deliveries the every-minute sweep queues at most per run.
+SYNTHGOV_WEBHOOK_SWEEP_LIMIT = 1000
+
 # REST API (v1): token or session auth; every view checks the model permissions services check too.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -273,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "qa_app.models.ReviewDecision.Decision",
         "ReviewVerdictEnum": [("approve", "approve"), ("reject", "reject")],
         "ImportRunStatusEnum": "qa_app.models.ImportRun.Status",
+        "WebhookDeliveryStatusEnum": "webhooks_app.models.WebhookDelivery.Status",
     },
     # Every operation documents the errors any request can meet (400, 401, 403, 404) in the one error shape.
     "POSTPROCESSING_HOOKS": [

@@ -158,9 +158,8 @@ class WebhookEndpointAdmin(GovernedHistoryAdmin):
             "secret": secret,
             "change_url": reverse("admin:webhooks_app_webhookendpoint_change", args=[obj.pk]),
         }
-        response = TemplateResponse(request, "admin/webhooks_app/secret_once.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # Admin views are never cached (Cache-Control: no-store), this page included.
+        return TemplateResponse(request, "admin/webhooks_app/secret_once.html", context)
 
     def delete_model(self, request, obj):
         services.webhook_endpoint_delete(endpoint=obj, acting_user=request.user)

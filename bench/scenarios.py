@@ -38,6 +38,7 @@ from .imports import import_jsonl, import_parquet
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
+from .webhooks import webhooks
 
 GENERATION_RECORDS = 100_000
 REVIEW_PAIRS = 10_000
@@ -528,4 +529,5 @@ SCENARIOS = {
     "review_queue": review_queue,
     "import_jsonl": import_jsonl,
     "import_parquet": import_parquet,
+    "webhooks": webhooks,
 }

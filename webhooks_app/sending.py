@@ -63,6 +63,18 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+_shared: httpx2.Client | None = None
+
+
+def _client() -> httpx2.Client:
+    """One client per process (made on first use, so after django-q2 forks its workers): building one
+    costs tens of milliseconds (its TLS context), and it keeps connections to receivers alive."""
+    global _shared
+    if _shared is None:
+        _shared = httpx2.Client(follow_redirects=False, trust_env=False)
+    return _shared
+
+
 def _pinned(url: str, address: str) -> str:
     """`url` with its host replaced by the checked address (the port and path kept)."""
     parts = urlsplit(url)
@@ -87,14 +99,14 @@ def post(*, url: str, secret: str, webhook_id: str, payload: dict) -> Outcome:
     headers["host"] = urlsplit(url).netloc.rpartition("@")[2]
     extensions = {"sni_hostname": host} if urlsplit(url).scheme == "https" else {}
     try:
-        with (
-            httpx2.Client(
-                timeout=settings.SYNTHGOV_WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-            ) as client,
-            client.stream(
-                "POST", _pinned(url, address), content=body.encode(), headers=headers, extensions=extensions
-            ) as response,
-        ):
+        with _client().stream(
+            "POST",
+            _pinned(url, address),
+            content=body.encode(),
+            headers=headers,
+            extensions=extensions,
+            timeout=settings.SYNTHGOV_WEBHOOK_TIMEOUT_SECONDS,
+        ) as response:
             received = bytearray()
             for chunk in response.iter_bytes():
                 received += chunk

@@ -267,11 +267,11 @@ def webhook_delivery_send(*, delivery_id: int) -> WebhookDelivery | None:
     outcome = sending.post(
         url=endpoint.url, secret=endpoint.secret, webhook_id=delivery.webhook_id, payload=delivery.payload
     )
-    return _record_attempt(delivery_id, at=at, outcome=outcome)
+    return _record_attempt(delivery_id, at=at, outcome=outcome, had_given_up=endpoint.consecutive_given_up > 0)
 
 
 @transaction.atomic
-def _record_attempt(delivery_id: int, *, at, outcome: sending.Outcome) -> WebhookDelivery:
+def _record_attempt(delivery_id: int, *, at, outcome: sending.Outcome, had_given_up: bool) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
     delivery.attempts += 1
     delivery.last_attempt_at = at
@@ -289,9 +289,8 @@ def _record_attempt(delivery_id: int, *, at, outcome: sending.Outcome) -> Webhoo
         pass  # finished meanwhile (an operator's retry raced this one): the attempt is only logged
     elif outcome.succeeded:
         delivery.succeed(at=now)
-        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(consecutive_given_up=0).update(
-            consecutive_given_up=0
-        )
+        if had_given_up:
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(consecutive_given_up=0)
     elif delivery.attempts >= settings.SYNTHGOV_WEBHOOK_MAX_ATTEMPTS:
         delivery.give_up(at=now)
         _count_given_up(delivery.endpoint_id, outcome=outcome, at=now)

@@ -42,6 +42,8 @@ def start_receiver() -> Receiver:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             headers = dict(self.headers.items())

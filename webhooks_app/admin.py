@@ -11,7 +11,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from synthgov.admin_tools import GovernedHistoryAdmin, ReadableJSONMixin, ReadOnlyAdmin, reported_to
+from synthgov.admin_tools import (
+    GovernedHistoryAdmin,
+    LargeTablePaginator,
+    ReadableJSONMixin,
+    ReadOnlyAdmin,
+    reported_to,
+)
 from synthgov.errors import DomainError
 
 from . import services
@@ -111,7 +117,8 @@ class WebhookEndpointAdmin(GovernedHistoryAdmin):
 
     @admin.display(description="deliveries", ordering="delivery_count")
     def delivery_counts(self, endpoint):
-        return self.deliveries_link(endpoint)
+        url = reverse("admin:webhooks_app_webhookdelivery_changelist") + f"?endpoint__id__exact={endpoint.pk}"
+        return format_html('<a href="{}">{}</a>', url, endpoint.delivery_count)
 
     @admin.display(description="secret")
     def secret_display(self, endpoint):
@@ -200,6 +207,8 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadableJSONMixin, ReadOnlyAdmin):
+    # The log grows with every event: no COUNT(*) of it per page.
+    paginator = LargeTablePaginator
     list_display = ["__str__", "subject", "endpoint", "status", "attempts", "next_attempt_at", "created_at"]
     list_filter = ["status", "event", "endpoint"]
     list_select_related = ["endpoint"]
@@ -240,6 +249,7 @@ class WebhookDeliveryAdmin(ReadableJSONMixin, ReadOnlyAdmin):
 
 @admin.register(WebhookAttempt)
 class WebhookAttemptAdmin(ReadOnlyAdmin):
+    paginator = LargeTablePaginator
     list_display = ["__str__", "at", "status_code", "latency_ms", "short_error"]
     list_filter = ["status_code"]
     list_select_related = ["delivery"]

@@ -23,6 +23,7 @@ from jobs_app.models import GenerationJob
 from qa_app.models import QAPair
 from templates_app.models import TemplateVersion
 from tests.factories import CollectionFactory, QAPairFactory, TemplateVersionFactory
+from webhooks_app.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.schemathesis
 
@@ -39,6 +40,11 @@ def governed_objects(pending_job):
     TemplateVersionFactory()
     collection = CollectionFactory()
     Membership.objects.create(collection=collection, qa_pair=QAPairFactory(), split="", weight=1.0)
+    # A webhook endpoint nobody is recorded as creating, and a delivery never attempted.
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://93.184.215.14/hooks", events=["job.failed"], secret="whsec_x"
+    )
+    WebhookDelivery.objects.create(endpoint=endpoint, event="job.failed", payload={}, webhook_id="msg_schemathesis")
 
 
 @pytest.fixture
@@ -67,6 +73,8 @@ def test_the_api_answers_every_generated_request_without_5xx_and_as_documented(c
         ("/api/v1/jobs/{id}/", lambda: GenerationJob.objects.get(cancelled_by=None).pk),
         ("/api/v1/template-versions/{id}/", lambda: TemplateVersion.objects.get(published_by=None).pk),
         ("/api/v1/qa-pairs/{id}/", lambda: QAPair.objects.filter(reviewed_by=None).first().pk),
+        ("/api/v1/webhooks/{id}/", lambda: WebhookEndpoint.objects.get(created_by=None).pk),
+        ("/api/v1/webhook-deliveries/{id}/", lambda: WebhookDelivery.objects.get(attempts=0).pk),
     ],
 )
 def test_objects_with_empty_optional_parts_answer_as_documented(token, path, lookup):

@@ -52,9 +52,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # Readiness checks are django-health-check plugins (synthgov/health.py); the app adds its
-    # `manage.py health_check` command.
-    "health_check",
     "synthgov.apps.SynthgovConfig",
     "templates_app",
     "jobs_app",

@@ -143,7 +143,7 @@ def test_an_unknown_profile_is_a_404(api, operator, db):
     assert api(operator).get("/api/v1/generator-profiles/nope/").status_code == 404
 
 
-def test_the_profile_list_costs_the_same_queries_however_many_profiles(api, operator, profile, django_assert_num_queries):
+def test_the_profile_list_costs_fixed_queries(api, operator, profile, django_assert_num_queries):
     for index in range(5):
         GeneratorProfile.objects.create(name=f"p{index}", base_url="http://127.0.0.1:1/v1", model="m")
     client = api(operator)

@@ -151,3 +151,25 @@ def test_the_profile_list_costs_fixed_queries(api, operator, profile, django_ass
     # The user's group and own permissions, then count and rows of the page.
     with django_assert_num_queries(4):
         client.get("/api/v1/generator-profiles/")
+
+
+def test_a_nul_in_a_profile_filter_is_a_400_naming_it(api, operator, profile):
+    response = api(operator).get("/api/v1/generator-profiles/", {"name": "lo\x00cal"})
+
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+def test_an_overlong_profile_filter_finds_nothing(api, operator, profile):
+    response = api(operator).get("/api/v1/generator-profiles/", {"model": "m" * 100_000})
+
+    assert (response.status_code, response.json()["results"]) == (200, [])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/generator-profiles/lo%00cal/", "/api/v1/generators/op%00enai/"])
+def test_a_nul_in_a_lookup_is_a_404(api, operator, profile, path):
+    assert api(operator).get(path).status_code == 404
+
+
+def test_an_overlong_lookup_is_a_404(api, operator, profile):
+    assert api(operator).get("/api/v1/generator-profiles/" + "x" * 10_000 + "/").status_code == 404

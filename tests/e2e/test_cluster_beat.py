@@ -33,4 +33,3 @@ def test_the_cluster_check_turns_green_when_a_qcluster_runs_its_scheduler(client
         time.sleep(1)
 
     assert Schedule.objects.get(name=CLUSTER_BEAT_SCHEDULE).next_run > timezone.now()
-

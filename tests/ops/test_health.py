@@ -208,3 +208,21 @@ def test_readiness_refuses_post(client, healthy):
 def metrics_token(settings) -> str:
     settings.SYNTHGOV_METRICS_TOKEN = "t" * 32
     return settings.SYNTHGOV_METRICS_TOKEN
+
+
+def test_a_session_that_cannot_be_read_shows_no_details_and_no_500(client, cluster_beat, operator, monkeypatch):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import OperationalError
+
+    cluster_beat(overdue_seconds=3600)
+    client.force_login(operator)
+
+    def database_gone(self):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(AnonymousUser, "is_authenticated", property(database_gone))
+    monkeypatch.setattr(type(operator), "is_authenticated", property(database_gone))
+
+    status, body = ready(client)
+
+    assert (status, body["checks"]["cluster"]["error"]) == (503, HIDDEN_DETAIL)

@@ -22,6 +22,7 @@ import timeit
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -172,8 +173,12 @@ def may_see_details(request) -> bool:
     sent = request.headers.get("Authorization", "")
     if token and sent.startswith("Bearer ") and hmac.compare_digest(sent[7:].encode(), token.encode()):
         return True
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and user.is_staff)
+    try:
+        user = getattr(request, "user", None)
+        return bool(user and user.is_authenticated and user.is_staff)
+    except DatabaseError:
+        # The session needs the database, which may be what is down: answer 503 without details, never 500.
+        return False
 
 
 # Views (no authentication: load balancers and orchestrators call them)

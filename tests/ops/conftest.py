@@ -4,12 +4,15 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from synthgov.health import CLUSTER_BEAT_SCHEDULE
+from synthgov.health import CLUSTER_BEAT_SCHEDULE, ensure_cluster_beat_schedule
 
 
 @pytest.fixture
 def cluster_beat(db):
     """Set the beat schedule as a cluster's scheduler would leave it: `beat(seconds_overdue)`."""
+
+    # Made by a migration; a transactional test run earlier on a reused database may have flushed it.
+    ensure_cluster_beat_schedule(Schedule)
 
     def beat(overdue_seconds: float = -30) -> Schedule:
         schedule = Schedule.objects.get(name=CLUSTER_BEAT_SCHEDULE)

@@ -34,6 +34,9 @@ SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SYNTHGOV_HTTP
 HSTS_SECONDS = env_int("SYNTHGOV_HSTS_SECONDS", 31_536_000, minimum=0)
 SECURE_HSTS_SECONDS = HSTS_SECONDS if SYNTHGOV_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SYNTHGOV_HTTPS
+# Load balancers and orchestrators probe over plain HTTP inside the network: /health/ answers them
+# rather than redirecting to https (it carries no secret; /metrics, which takes a token, is redirected).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 if env_bool("SYNTHGOV_BEHIND_PROXY", False):
     # A reverse proxy that terminates TLS says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

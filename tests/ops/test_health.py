@@ -226,3 +226,16 @@ def test_a_session_that_cannot_be_read_shows_no_details_and_no_500(client, clust
     status, body = ready(client)
 
     assert (status, body["checks"]["cluster"]["error"]) == (503, HIDDEN_DETAIL)
+
+
+@pytest.mark.parametrize("path", ["/health/", READY])
+def test_probes_over_plain_http_are_answered_not_redirected_behind_tls(client, healthy, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get(path).status_code == 200
+
+
+def test_metrics_over_plain_http_are_redirected_behind_tls(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/metrics").status_code == 301

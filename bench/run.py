@@ -33,6 +33,7 @@ ORDER = [
     "review_queue",
     "import_jsonl",
     "import_parquet",
+    "ops",
 ]
 
 

@@ -35,6 +35,7 @@ from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .formats import formats
 from .imports import import_jsonl, import_parquet
+from .ops import ops
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
@@ -528,4 +529,5 @@ SCENARIOS = {
     "review_queue": review_queue,
     "import_jsonl": import_jsonl,
     "import_parquet": import_parquet,
+    "ops": ops,
 }

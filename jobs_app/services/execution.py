@@ -31,6 +31,7 @@ from ..generators import GENERATORS
 from ..manifest import job_output_manifest
 from ..models import GenerationJob, JobShard
 from ..pipeline import BatchProcessor
+from ..selectors import stale_shards
 
 logger = logging.getLogger(__name__)
 
@@ -269,16 +270,8 @@ def job_shards_resume_stale() -> list[int]:
     worker never does. Either way, once silent for SYNTHGOV_SHARD_STALE_SECONDS, it is put
     back to pending with a fresh heartbeat (so one sweep re-queues it once) and queued again.
     """
-    stale_before = _stale_before()
-    live_jobs = Q(job__status__in=[GenerationJob.Status.PENDING, GenerationJob.Status.RUNNING])
-    silent = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, job__created_at__lt=stale_before)
     with transaction.atomic():
-        stale = list(
-            JobShard.objects.filter(live_jobs, silent)
-            .exclude(status=JobShard.Status.DONE)
-            .select_for_update(of=("self",))
-            .values_list("pk", flat=True)
-        )
+        stale = list(stale_shards(before=_stale_before()).select_for_update(of=("self",)).values_list("pk", flat=True))
         JobShard.objects.filter(pk__in=stale).update(status=JobShard.Status.PENDING, heartbeat_at=timezone.now())
         for shard_id in stale:
             transaction.on_commit(lambda shard_id=shard_id: shard_enqueue(shard_id=shard_id))

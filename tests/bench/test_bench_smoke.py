@@ -61,6 +61,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
         "review_queue",
         "import_jsonl",
         "import_parquet",
+        "ops",
     }
     assert measured == {"fixture", *scenarios}
     assert all({"ratio", "meets_target", "machine", "reference_value", "target"} <= row.keys() for row in results)

@@ -136,7 +136,7 @@ def test_the_concurrency_learnt_carries_over_to_the_next_job_in_the_process(run_
 
     # 4 -> 2 on the 429s, then 3 after the round of 2 retries that got replies.
     assert series(first)[-1] == (3, "increase")
-    assert series(job) == [(3, "start")]
+    assert series(job)[0] == (3, "start")
 
 
 def test_the_job_page_shows_the_concurrency_over_time(run_openai, fake_openai, client, superuser_factory):

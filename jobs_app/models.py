@@ -227,6 +227,7 @@ class JobShard(models.Model):
 # Bounds of a generator profile's load settings: threads per worker process, records kept in memory.
 MAX_CONCURRENCY = 512
 MAX_EARLY_STOP_WINDOW = 10_000
+MIN_CONCURRENCY_REFUSED = "Min concurrency must be from 1 to the concurrency."
 
 
 class GeneratorProfile(models.Model):
@@ -298,7 +299,7 @@ class GeneratorProfile(models.Model):
             models.CheckConstraint(
                 condition=Q(min_concurrency__gte=1, min_concurrency__lte=models.F("concurrency")),
                 name="generator_profile_min_concurrency_within_concurrency",
-                violation_error_message="Min concurrency must be from 1 to the concurrency.",
+                violation_error_message=MIN_CONCURRENCY_REFUSED,
             ),
             models.CheckConstraint(
                 condition=Q(early_stop_window__gte=1, early_stop_window__lte=MAX_EARLY_STOP_WINDOW),

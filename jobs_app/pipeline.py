@@ -136,6 +136,9 @@ class BatchProcessor:
             self._judge([outcome for _, _, outcome in results])
         return sorted(failed + results, key=itemgetter(0)) if failed else results
 
+    def close(self) -> None:
+        self.generator.close()
+
     def early_stop_window(self) -> EarlyStopWindow | None:
         """The window of the backend's early-stop rule, when its profile sets one."""
         rule = getattr(self.generator, "early_stop_rule", None)

@@ -123,6 +123,12 @@ class OpenAIChatGenerator(Generator):
         # The limit this run starts from (learnt by earlier batches of the process, or the profile's concurrency).
         self._changes = [(time.time(), self.controller.limit, "start", None)]
         self._read_sequence = self.controller.sequence
+        self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def take_report(self) -> ConcurrencyReport:
         """The concurrency changes and faults since the last report (the pipeline stores them per batch)."""
@@ -151,17 +157,20 @@ class OpenAIChatGenerator(Generator):
         if not items:
             return []
         profile = self.profile
-        with open_client(profile) as client:
-            failed = threading.Event()
-            # Threads up to the profile's maximum; the controller decides how many of them send at once.
-            pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
-            try:
-                futures = [pool.submit(self._generate_one, client, failed, *item) for item in items]
-                # In submission order: the first failure raised is the one that stopped the others.
-                return [future.result() for future in futures]
-            finally:
-                # After a failure, requests not yet sent are dropped instead of each retrying in turn.
-                pool.shutdown(wait=True, cancel_futures=True)
+        if self._client is None:
+            # One client for the whole run: its connections are kept from batch to batch.
+            self._client = open_client(profile)
+        client = self._client
+        failed = threading.Event()
+        # Threads up to the profile's maximum; the controller decides how many of them send at once.
+        pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
+        try:
+            futures = [pool.submit(self._generate_one, client, failed, *item) for item in items]
+            # In submission order: the first failure raised is the one that stopped the others.
+            return [future.result() for future in futures]
+        finally:
+            # After a failure, requests not yet sent are dropped instead of each retrying in turn.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _generate_one(self, client, failed: threading.Event, record_index: int, variables: dict) -> Generated:
         from openai import OpenAIError

@@ -90,6 +90,7 @@ def completion_with_retries(client, *, profile: GeneratorProfile, controller, li
     not. The last error (an OpenAIError) passes through to the caller, which says what it means for it.
     """
     from openai import APIConnectionError, APIStatusError, APITimeoutError
+    from openai.types.chat import ChatCompletion
 
     retries = 0
     while True:
@@ -99,7 +100,10 @@ def completion_with_retries(client, *, profile: GeneratorProfile, controller, li
             if limiter:
                 limiter.wait()
             started = time.perf_counter()
-            completion = client.chat.completions.create(**request)
+            # The SDK's documented low-level call with the same body and result type as chat.completions.create,
+            # without its per-call walk of the parameters' type hints (a third of its CPU per request; the
+            # body here is plain JSON already). At 100+ requests/s that CPU is what limits a worker.
+            completion = client.post("/chat/completions", body=request, cast_to=ChatCompletion)
             latency = time.perf_counter() - started
             outcome = Outcome.SUCCESS
             return completion, round(latency * 1000, 1)

@@ -133,6 +133,7 @@ def _run_shard(shard_id: int) -> JobShard:
     shard.refresh_from_db()
     if shard.started_at is None:
         JobShard.objects.filter(pk=shard.pk).update(started_at=shard.heartbeat_at)
+    processor = None
     try:
         version = job.template_version
         if not version.includes_are_pinned:
@@ -163,6 +164,9 @@ def _run_shard(shard_id: int) -> JobShard:
             raise
         logger.exception("Generation job %s shard %s failed", job.pk, shard.index)
         _fail_job(job, f"{type(exc).__name__}: {exc}")
+    finally:
+        if processor is not None:
+            processor.close()
     shard.refresh_from_db()
     return shard
 

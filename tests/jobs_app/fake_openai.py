@@ -23,6 +23,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops connections when dozens of clients open theirs at once
+    # (each then waits a second for the SYN to be sent again).
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Answer:
     """The deterministic answer to the request."""
@@ -75,9 +81,7 @@ class FakeOpenAI:
     def __post_init__(self):
         self._lock = threading.Lock()
         self.in_flight = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        # The default backlog of 5 refuses connections when many clients open theirs at once.
-        self.server.request_queue_size = 128
+        self.server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self.server.daemon_threads = True
         # A stalled handler must not hold up the test's teardown.
         self.server.block_on_close = False

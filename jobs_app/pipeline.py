@@ -34,7 +34,7 @@ class BatchOutcome:
     rejected: int = 0
     duplicates: int = 0
     # The records this run processed (not those settled by an earlier run), in index order, for the early stop.
-    records: list[RecordOutcome] = field(default_factory=list)
+    records: list[RecordOutcome] = field(default_factory=list, compare=False)
 
 
 def _reason(code: str, message: str) -> dict:

@@ -34,7 +34,7 @@ THROTTLED_RETRY_AFTER = "0.2"
 TARGET = 0.8
 # Seconds of replies per measured job at full scale (records = concurrency / latency x this).
 SECONDS_OF_WORK = 20
-SMOKE_SECONDS_OF_WORK = 10
+SMOKE_SECONDS_OF_WORK = 1.5
 
 
 def _free_port() -> int:
@@ -148,7 +148,7 @@ def llm_generation(n: int, repeat: int) -> list[Result]:
 
     user = bench_user()
     version = _llm_version(user)
-    seconds = SECONDS_OF_WORK if n >= 100_000 else SMOKE_SECONDS_OF_WORK
+    seconds = SECONDS_OF_WORK if n >= 10_000 else SMOKE_SECONDS_OF_WORK
     results = []
     server, base_url = _start_fake()
     try:

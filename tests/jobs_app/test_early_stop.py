@@ -180,3 +180,19 @@ def test_the_rule_is_off_when_the_profile_sets_no_rate(db):
     profile = GeneratorProfile(name="off", early_stop_rejection_rate=None, early_stop_error_rate=None)
 
     assert EarlyStopRule.from_profile(profile) is None
+
+
+def test_a_rate_exactly_at_the_threshold_does_not_stop():
+    window = EarlyStopWindow(rule(window=4, rejection_rate=0.5))
+
+    assert window.observe([REJECTED, REJECTED, ACCEPTED, ACCEPTED]) == ""
+
+
+def test_a_rate_past_the_threshold_stops_with_the_rate_the_window_and_the_reasons():
+    window = EarlyStopWindow(rule(window=4, rejection_rate=0.5))
+
+    message = window.observe([REJECTED, REJECTED, REJECTED, ACCEPTED])
+
+    assert message == EARLY_STOP_REJECTED.format(
+        count=3, window=4, rate=0.75, limit=0.5, profile="local", reasons="schema (3)"
+    )

@@ -51,6 +51,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
     scenarios = {
         "generation",
         "generation_sharded",
+        "llm_generation",
         "export",
         "formats",
         "fill",

@@ -23,6 +23,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 ORDER = [
     "generation",
     "generation_sharded",
+    "llm_generation",
     "export",
     "fill",
     "formats",
@@ -34,6 +35,7 @@ ORDER = [
     "import_jsonl",
     "import_parquet",
     "webhooks",
+    "ops",
 ]
 
 

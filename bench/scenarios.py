@@ -35,6 +35,8 @@ from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
 from .formats import formats
 from .imports import import_jsonl, import_parquet
+from .llm import llm_generation
+from .ops import ops
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
@@ -519,6 +521,7 @@ def search(n: int, repeat: int) -> list[Result]:
 SCENARIOS = {
     "generation": generation,
     "generation_sharded": generation_sharded,
+    "llm_generation": llm_generation,
     "export": export,
     "fill": fill,
     "formats": formats,
@@ -530,4 +533,5 @@ SCENARIOS = {
     "import_jsonl": import_jsonl,
     "import_parquet": import_parquet,
     "webhooks": webhooks,
+    "ops": ops,
 }

@@ -250,8 +250,14 @@ class MembershipFill(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Last committed range: a running fill silent too long is resumed.",
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["heartbeat_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -273,6 +279,7 @@ class MembershipFill(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.PENDING, target=Status.RUNNING)
     def start(self, *, at, matched: int, first_pair_id, last_pair_id) -> None:
         self.started_at = at
+        self.heartbeat_at = at
         self.matched = matched
         self.first_pair_id = first_pair_id
         self.last_pair_id = last_pair_id

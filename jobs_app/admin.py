@@ -191,7 +191,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixi
     list_filter = ["status", "production", "target_surface", "generator"]
     search_fields = ["tenant_id", "idempotency_key", "template_version__template__key"]
     list_select_related = ["template_version__template"]
-    readonly_fields = ["progress", "pairs_link", "rejected_link", "duplicates_link"]
+    readonly_fields = ["progress", "pairs_link", "rejected_link", "duplicates_link", "concurrency_over_time"]
     actions = ["cancel_selected"]
     object_actions = {"cancel": "Cancel job", "resume": "Resume job"}
     inlines = [JobShardInline]
@@ -209,6 +209,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixi
                     "rejected_link",
                     "duplicates_link",
                     "error",
+                    "concurrency_over_time",
                     "output_manifest",
                 ]
             },
@@ -285,6 +286,30 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixi
             '<a href="{}" data-job-count="duplicate_records" data-suffix=" duplicate(s)">{} duplicate(s)</a>',
             url,
             job.duplicate_records,
+        )
+
+    @admin.display(description="concurrency over time")
+    def concurrency_over_time(self, job):
+        """The manifest's adaptive-concurrency series as a small table (backends that adapt; finished jobs)."""
+        concurrency = (job.output_manifest or {}).get("concurrency")
+        if not concurrency:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f"{point['t']:.1f} s", point["concurrency"], _change_reason(point)) for point in concurrency["series"]),
+        )
+        dropped = concurrency.get("series_dropped")
+        return format_html(
+            "{} throttled (429), {} other fault(s); between {} and {} at once{}"
+            '<table class="concurrency-series"><thead><tr><th>time</th><th>concurrency</th><th>why</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            concurrency["throttled"],
+            concurrency["errors"],
+            concurrency["minimum"],
+            concurrency["maximum"],
+            f" ({dropped} change(s) in the middle not kept)" if dropped else "",
+            rows,
         )
 
     def object_action_allowed(self, request, obj, name):
@@ -371,6 +396,23 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixi
                     self.message_user(request, warning, messages.WARNING)
                 return HttpResponseRedirect(self.change_url(job))
         return render_action_form(self, request, title="Trigger a generation job", form=form, submit="Trigger job")
+
+
+def _change_reason(point: dict) -> str:
+    reason = CHANGE_REASONS.get(point["reason"], point["reason"])
+    if point.get("shard") is not None:
+        reason += f" (shard {point['shard']})"
+    return reason + (f"; all senders paused {point['pause_s']:g} s (Retry-After)" if point.get("pause_s") else "")
+
+
+CHANGE_REASONS = {
+    "start": "start",
+    "increase": "fast replies: one more",
+    "throttled": "429: halved",
+    "server_error": "server error: halved",
+    "timeout": "timeout: halved",
+    "connection": "connection failed: halved",
+}
 
 
 class PromoteArtifactForm(forms.Form):
@@ -471,10 +513,14 @@ class GeneratorProfileForm(forms.ModelForm):
             "structured_output",
             "temperature",
             "max_tokens",
+            "min_concurrency",
             "concurrency",
             "requests_per_minute",
             "timeout_seconds",
             "max_retries",
+            "early_stop_window",
+            "early_stop_rejection_rate",
+            "early_stop_error_rate",
             "api_key_env",
         ]
 
@@ -485,13 +531,37 @@ class GeneratorProfileForm(forms.ModelForm):
 @admin.register(GeneratorProfile)
 class GeneratorProfileAdmin(GovernedHistoryAdmin):
     form = GeneratorProfileForm
-    list_display = ["name", "model", "base_url", "concurrency", "requests_per_minute", "api_key_status"]
+    list_display = [
+        "name",
+        "model",
+        "base_url",
+        "min_concurrency",
+        "concurrency",
+        "requests_per_minute",
+        "api_key_status",
+    ]
     search_fields = ["name", "model", "base_url"]
     readonly_fields = ["api_key_status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "base_url", "model", "structured_output"]}),
         ("Sampling", {"fields": ["temperature", "max_tokens"]}),
-        ("Load and faults", {"fields": ["concurrency", "requests_per_minute", "timeout_seconds", "max_retries"]}),
+        (
+            "Load and faults",
+            {
+                "fields": ["min_concurrency", "concurrency", "requests_per_minute", "timeout_seconds", "max_retries"],
+                "description": "The concurrency adapts to the server within min_concurrency..concurrency, "
+                "per worker process: halved on 429, 5xx and timeouts, one more per round of fast replies; "
+                "a Retry-After pauses every request of the process.",
+            },
+        ),
+        (
+            "Early stop",
+            {
+                "fields": ["early_stop_window", "early_stop_rejection_rate", "early_stop_error_rate"],
+                "description": "A job fails early, keeping what it made, when more than these shares of the last "
+                "N records were rejected or met server errors.",
+            },
+        ),
         ("API key", {"fields": ["api_key_env", "api_key_status"]}),
         ("Times", {"fields": ["created_at", "updated_at"]}),
     ]

@@ -6,9 +6,15 @@ class JobsAppConfig(AppConfig):
     verbose_name = "Generation"
 
     def ready(self):
+        from synthgov.health import register_readiness_check
+        from synthgov.metrics import register_collector
         from templates_app.usage import register_version_usage
 
         from . import checks  # noqa: F401 - registers the system checks
+        from .health import StaleShards
+        from .metrics import job_metrics
         from .template_usage import jobs_using_block
 
         register_version_usage(jobs_using_block)
+        register_readiness_check("stale_shards", StaleShards)
+        register_collector("jobs", job_metrics)

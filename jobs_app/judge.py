@@ -3,7 +3,7 @@
 A job opts in with `"judge_profile": "<GeneratorProfile name>"` in its generator_config. The judge's
 score and rationale are stored on the pair as `scores["llm_judge"]`, marked `"made_by": "model"`,
 and are never folded into the deterministic quality_score. A judge never decides anything: a
-failed judgement (malformed reply, score out of range, HTTP error after the SDK's retries, timeout,
+failed judgement (malformed reply, score out of range, HTTP error after the retries, timeout,
 connection refused) keeps the pair, pending like every other, flagged `judge_failed` for a person.
 """
 
@@ -17,11 +17,12 @@ from qa_app.assessment import LLM_JUDGE_SCORE  # noqa: F401  (the key of the jud
 
 from .generators.base import JUDGE_PROFILE_KEY
 from .generators.openai_client import (
+    completion_with_retries,
     describe_failure,
     missing_key_variable,
     open_client,
     parse_json_object,
-    timed_completion,
+    profile_controller,
     token_usage,
 )
 from .generators.rate import limiter_for
@@ -78,7 +79,8 @@ def parse_verdict(content: str | None) -> tuple[dict | None, str]:
 
 
 class LLMJudge:
-    """Scores records against a rubric through one GeneratorProfile, `profile.concurrency` requests at a time."""
+    """Scores records against a rubric through one GeneratorProfile, at most `profile.concurrency` requests at a time
+    (the profile's adaptive concurrency decides how many)."""
 
     def __init__(self, profile: GeneratorProfile, rubric: str):
         self.profile = profile
@@ -93,6 +95,8 @@ class LLMJudge:
             self.response_format = {"type": "json_object"}
             self.system_message = instructions + SCHEMA_INSTRUCTION + json.dumps(VERDICT_SCHEMA)
         self.limiter = limiter_for(profile.name, profile.requests_per_minute) if profile.requests_per_minute else None
+        # Shared with a generator on the same profile in this process: one server, one concurrency.
+        self.controller = profile_controller(profile)
 
     def judge_many(self, records: list[tuple[int, dict]]) -> dict[int, Verdict]:
         """A Verdict per record_index; never raises for what the server or the model did."""
@@ -129,9 +133,12 @@ class LLMJudge:
             {"role": "user", "content": json.dumps(pair, ensure_ascii=False)},
         ]
         try:
-            completion, latency_ms = timed_completion(
+            completion, latency_ms = completion_with_retries(
                 client,
-                self.limiter,
+                profile=self.profile,
+                controller=self.controller,
+                limiter=self.limiter,
+                faults=[],
                 model=self.profile.model,
                 messages=messages,
                 temperature=self.profile.temperature,

@@ -9,6 +9,7 @@ from django.db.models.fields.json import KT
 from qa_app.selectors import pairs_of_job
 
 from .generators import generator_usage
+from .generators.concurrency_log import manifest_concurrency
 from .judge import judge_usage
 from .models import GenerationJob, RejectedArtifact
 
@@ -36,6 +37,10 @@ def job_output_manifest(job: GenerationJob) -> dict:
         "generator_config": job.generator_config,
         "generator_usage": generator_usage(job),
         "judge_usage": judge_usage(job),
+        "concurrency": manifest_concurrency(
+            list(job.shards.order_by("index").values_list("index", "concurrency_log")),
+            started_at=job.started_at.timestamp() if job.started_at else 0.0,
+        ),
         "accepted_ids_sha256": accepted_ids.hexdigest(),
     }
 

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -209,6 +209,9 @@ class JobShard(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The adaptive concurrency's changes and faults while this shard ran (generators/concurrency_log.py);
+    # written with each batch, merged into the job's output manifest.
+    concurrency_log = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["job_id", "index"]
@@ -221,6 +224,12 @@ class JobShard(models.Model):
         return f"Job {self.job_id} shard {self.index} [{self.start}, {self.stop})"
 
 
+# Bounds of a generator profile's load settings: threads per worker process, records kept in memory.
+MAX_CONCURRENCY = 512
+MAX_EARLY_STOP_WINDOW = 10_000
+MIN_CONCURRENCY_REFUSED = "Min concurrency must be from 1 to the concurrency."
+
+
 class GeneratorProfile(models.Model):
     """Connection settings for an OpenAI-compatible server. The API key stays in the environment."""
 
@@ -229,7 +238,17 @@ class GeneratorProfile(models.Model):
     model = models.CharField(max_length=200)
     temperature = models.FloatField(default=0.7)
     max_tokens = models.PositiveIntegerField(default=1024)
-    concurrency = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
+    concurrency = models.PositiveIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY)],
+        help_text="Most requests in flight at once, per worker process. The adaptive concurrency starts here, "
+        "halves on 429, 5xx and timeouts, and climbs back by one per round of fast replies.",
+    )
+    min_concurrency = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY)],
+        help_text="The adaptive concurrency never goes below this (at most the concurrency).",
+    )
     requests_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
     timeout_seconds = models.FloatField(default=60)
     max_retries = models.PositiveIntegerField(default=4)
@@ -249,6 +268,26 @@ class GeneratorProfile(models.Model):
     structured_output = models.BooleanField(
         default=True, help_text="Ask for JSON matching output_schema through response_format (json_schema)."
     )
+    early_stop_window = models.PositiveIntegerField(
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_EARLY_STOP_WINDOW)],
+        help_text="Records the early-stop rates are measured over (the last N a shard processed).",
+    )
+    early_stop_rejection_rate = models.FloatField(
+        null=True,
+        blank=True,
+        default=0.9,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Fail the job when more than this share (0 to 1) of the last N records was rejected. Empty: never.",
+    )
+    early_stop_error_rate = models.FloatField(
+        null=True,
+        blank=True,
+        default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Fail the job when more than this share (0 to 1) of the last N records met a server error "
+        "or timeout (retried or not; 429s excluded). Empty: never.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -256,6 +295,30 @@ class GeneratorProfile(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_concurrency__gte=1, min_concurrency__lte=models.F("concurrency")),
+                name="generator_profile_min_concurrency_within_concurrency",
+                violation_error_message=MIN_CONCURRENCY_REFUSED,
+            ),
+            models.CheckConstraint(
+                condition=Q(early_stop_window__gte=1, early_stop_window__lte=MAX_EARLY_STOP_WINDOW),
+                name="generator_profile_early_stop_window_range",
+                violation_error_message=f"Early stop window must be from 1 to {MAX_EARLY_STOP_WINDOW}.",
+            ),
+            models.CheckConstraint(
+                condition=Q(early_stop_rejection_rate__isnull=True)
+                | Q(early_stop_rejection_rate__gte=0, early_stop_rejection_rate__lte=1),
+                name="generator_profile_early_stop_rejection_rate_range",
+                violation_error_message="Early stop rejection rate must be from 0 to 1, or empty.",
+            ),
+            models.CheckConstraint(
+                condition=Q(early_stop_error_rate__isnull=True)
+                | Q(early_stop_error_rate__gte=0, early_stop_error_rate__lte=1),
+                name="generator_profile_early_stop_error_rate_range",
+                violation_error_message="Early stop error rate must be from 0 to 1, or empty.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -19,6 +19,8 @@ from synthgov.text_limits import without_nul
 from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .generators import Generated
+from .generators.concurrency_log import log_add
+from .generators.early_stop import EarlyStopWindow, RecordOutcome
 from .generators.openai_chat import LLM_ROUNDS_PER_BATCH
 from .judge import LLMJudge, judge_for_job
 from .models import DuplicateRecord, GenerationJob, RejectedArtifact
@@ -31,6 +33,8 @@ class BatchOutcome:
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
+    # The records this run processed (not those settled by an earlier run), in index order, for the early stop.
+    records: list[RecordOutcome] = field(default_factory=list, compare=False)
 
 
 def _reason(code: str, message: str) -> dict:
@@ -72,8 +76,10 @@ class _Settled:
 class BatchProcessor:
     """Holds what every batch of one job shares: the variable sampler, the compiled generator and validator."""
 
-    def __init__(self, job: GenerationJob, generator):
+    def __init__(self, job: GenerationJob, generator, *, concurrency_log: dict | None = None):
         self.job = job
+        # The shard's log of the backend's adaptive concurrency (backends that have one report it per batch).
+        self.concurrency_log = concurrency_log or {}
         self.version = job.template_version
         self.generator = generator
         self.validator = user_schema_validator(self.version.output_schema, field="output_schema")
@@ -120,11 +126,23 @@ class BatchProcessor:
                 reasons = [_reason("sampling", str(exc))]
                 failed.append((record_index, exc.variables, Generated(record_index, None, reasons)))
         # The whole batch at once, so an LLM backend can send its requests concurrently.
-        generated = self.generator.generate_many(items)
+        try:
+            generated = self.generator.generate_many(items)
+        finally:
+            if take_report := getattr(self.generator, "take_report", None):
+                self.concurrency_log = log_add(self.concurrency_log, take_report())
         results = [(index, variables, outcome) for (index, variables), outcome in zip(items, generated, strict=True)]
         if self.judge is not None:
             self._judge([outcome for _, _, outcome in results])
         return sorted(failed + results, key=itemgetter(0)) if failed else results
+
+    def close(self) -> None:
+        self.generator.close()
+
+    def early_stop_window(self) -> EarlyStopWindow | None:
+        """The window of the backend's early-stop rule, when its profile sets one."""
+        rule = getattr(self.generator, "early_stop_rule", None)
+        return EarlyStopWindow(rule) if rule else None
 
     def _judge(self, generated: list[Generated]) -> None:
         """Give each record that will become a pair the LLM judge's verdict; the others are not worth a request.
@@ -156,27 +174,34 @@ class BatchProcessor:
         candidates: dict[str, _Candidate] = {}
         repeats: list[tuple[int, str]] = []
         rejected: list[RejectedArtifact] = []
+        records: list[RecordOutcome] = []
         if prepared is None:
             prepared = self._generate(start, stop, settled.indexes)
         for record_index, variables, generated in prepared:
             if record_index in settled.indexes:
                 continue  # Settled by another worker since `generate` ran.
             record = generated.record
+            faults = tuple(generated.metadata.get("faults", ()))
             if record is None:
                 payload = _generated_payload(generated, {"variables": variables})
                 rejected.append(self._artifact(record_index, payload, generated.reasons))
+                records.append(RecordOutcome(tuple(reason["code"] for reason in generated.reasons), faults))
                 continue
             reasons, flags = self._check(record)
             if reasons:
                 payload = _generated_payload(generated, {**record, "variables": variables})
                 rejected.append(self._artifact(record_index, payload, reasons))
+                records.append(RecordOutcome(tuple(reason["code"] for reason in reasons), faults))
                 continue
+            records.append(RecordOutcome((), faults))
             content_hash = normalised_content_hash(record["question"], record["answer"], record["context"])
             if content_hash in candidates:
                 repeats.append((record_index, content_hash))
             else:
                 candidates[content_hash] = self._candidate(record_index, record, variables, flags, generated)
-        return self._persist(settled, candidates, repeats, rejected)
+        outcome = self._persist(settled, candidates, repeats, rejected)
+        outcome.records = records
+        return outcome
 
     def _candidate(self, record_index: int, record: dict, variables: dict, flags: list[dict], generated) -> _Candidate:
         """A pair to be, with the judge's verdict: its judgement and usage, or a flag for a person when it failed."""

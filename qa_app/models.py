@@ -131,6 +131,8 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["quality_score", "id"], name="qa_pair_by_quality"),
             # The review queue by template version (qa_app.selectors.QUEUE_ORDERS).
             models.Index(fields=["review_status", "template_version", "id"], name="qa_pair_review_by_version"),
+            # Pending pairs per tenant for /metrics: an index-only scan of the pending range (qa_app/metrics.py).
+            models.Index(fields=["review_status", "tenant_id"], name="qa_pair_status_tenant"),
         ]
         permissions = [
             ("review_qapair", "Can approve or reject a QA pair"),

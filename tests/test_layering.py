@@ -47,3 +47,16 @@ def test_the_scan_finds_an_upward_import_inside_a_function():
 @pytest.mark.parametrize("app", LOWER_APPS + GROUND_FLOOR_APPS)
 def test_a_lower_app_imports_nothing_from_a_higher_one(app):
     assert upward_imports(app) == []
+
+
+# synthgov/ as a whole composes the apps (the API router, the demo data); its operations plumbing
+# does not: each app registers its own readiness checks and metrics collectors from AppConfig.ready.
+PLUMBING = ("synthgov/health.py", "synthgov/metrics.py")
+
+
+@pytest.mark.parametrize("module", PLUMBING)
+def test_the_operations_plumbing_imports_no_app(module):
+    apps = (*LOWER_APPS, *HIGHER_APPS)
+    source = (ROOT / module).read_text()
+
+    assert [name for _, name in imported_modules(source) if name.split(".")[0] in apps] == []

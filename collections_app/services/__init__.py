@@ -8,7 +8,7 @@ from .collections import (
     collection_save,
     collection_save_reason,
 )
-from .fills import FILL_FILTERS, membership_fill_request, membership_fill_run
+from .fills import FILL_FILTERS, membership_fill_request, membership_fill_run, membership_fills_resume_stale
 from .membership import (
     ADD_MEMBERSHIP_PERMISSION,
     REMOVE_MEMBERSHIP_PERMISSION,
@@ -56,6 +56,7 @@ __all__ = [
     "exclusion_expression",
     "membership_fill_request",
     "membership_fill_run",
+    "membership_fills_resume_stale",
     "release_by_label",
     "release_download_name",
     "release_export",

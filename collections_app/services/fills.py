@@ -10,7 +10,14 @@ INSERT ... SELECT, writes their history rows with a second INSERT ... SELECT, an
 fill's progress with them. A fill that is run again (a retried task) continues after its last
 committed range, and a second fill with the same filters adds nothing: its pairs are counted as
 already members.
+
+A worker that dies mid-fill (killed, or its database connection lost) leaves the fill running with
+an old heartbeat; every cluster's scheduler runs `membership_fills_resume_stale` each minute, which
+queues such fills again. A transient database or broker fault is therefore not a failure: the fill
+stays running and is resumed (synthgov.faults).
 """
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +27,7 @@ from django_q.tasks import async_task
 
 from qa_app.selectors import approved_pairs_filtered
 from synthgov.errors import InvalidInput, require_permission
+from synthgov.faults import is_transient
 from synthgov.history import record_bulk_change, record_change
 
 from ..models import Collection, Membership, MembershipFill
@@ -120,13 +128,13 @@ def _matching(fill: MembershipFill):
 
 
 def membership_fill_run(*, fill_id: int) -> MembershipFill:
-    """Run (or continue) a fill to its end; the q2 task calls this. A failure is recorded on the fill."""
+    """Run (or continue) a fill to its end; the q2 task calls this. A failure is recorded on the fill;
+    a transient fault leaves it running for the stale sweep to resume."""
     fill = MembershipFill.objects.select_related("collection", "requested_by").get(pk=fill_id)
     if fill.is_finished:
         return fill
     try:
-        if fill.status == MembershipFill.Status.PENDING:
-            _start(fill)
+        _start(fill_id)
         while _fill_next_range(fill_id):
             pass
         with transaction.atomic():
@@ -136,6 +144,8 @@ def membership_fill_run(*, fill_id: int) -> MembershipFill:
                 record_change(fill, user=fill.requested_by, action="succeeded")
                 fill.save()
     except Exception as exc:
+        if is_transient(exc):
+            raise
         with transaction.atomic():
             fill = MembershipFill.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=fill_id)
             if not fill.is_finished:
@@ -146,8 +156,26 @@ def membership_fill_run(*, fill_id: int) -> MembershipFill:
     return fill
 
 
+def membership_fills_resume_stale() -> list[int]:
+    """Queue again the running fills whose worker went silent: each continues after its last
+    committed range. Run each minute by every cluster's scheduler (collections_app.schedules)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.SYNTHGOV_SHARD_STALE_SECONDS)
+    stale = list(
+        MembershipFill.objects.filter(status=MembershipFill.Status.RUNNING, heartbeat_at__lt=stale_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for fill_id in stale:
+        membership_fill_enqueue(fill_id=fill_id)
+    return stale
+
+
 @transaction.atomic
-def _start(fill: MembershipFill) -> None:
+def _start(fill_id: int) -> None:
+    # Locked: a retried task and the first one may both find the fill pending.
+    fill = MembershipFill.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=fill_id)
+    if fill.status != MembershipFill.Status.PENDING:
+        return
     bounds = _matching(fill).aggregate(matched=Count("pk"), first=Min("pk"), last=Max("pk"))
     fill.start(at=timezone.now(), matched=bounds["matched"], first_pair_id=bounds["first"], last_pair_id=bounds["last"])
     fill.processed_through = bounds["first"] - 1 if bounds["first"] is not None else None
@@ -201,6 +229,7 @@ def _fill_next_range(fill_id: int) -> bool:
             already_members=F("already_members") + already,
             refused=sum(refused_by_rule.values()),
             refused_by_rule=refused_by_rule,
+            heartbeat_at=at,
         )
     return high < fill.last_pair_id
 

@@ -1,11 +1,20 @@
 """Generator backends, chosen per job by name."""
 
 from .base import BackendUnavailable, Generated, Generator
+from .config_schema import backend_description, generator_config_schema
 from .openai_chat import OpenAIChatGenerator
 from .template import TemplateGenerator
 from .usage import usage_totals
 
-__all__ = ["GENERATORS", "BackendUnavailable", "Generated", "Generator", "generator_usage"]
+__all__ = [
+    "GENERATORS",
+    "BackendUnavailable",
+    "Generated",
+    "Generator",
+    "backend_description",
+    "generator_config_schema",
+    "generator_usage",
+]
 
 GENERATORS: dict[str, type[Generator]] = {backend.name: backend for backend in (TemplateGenerator, OpenAIChatGenerator)}
 

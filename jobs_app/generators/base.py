@@ -80,3 +80,6 @@ class Generator:
     def generate_many(self, items: list[tuple[int, dict]]) -> list[Generated]:
         """One Generated per (record_index, variables) item, in the order given."""
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the backend holds for the run (connections); called once the shard run ends."""

@@ -1,26 +1,33 @@
 """The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp, OpenAI).
 
 Connection settings come from a GeneratorProfile; the API key only from the environment variable
-the profile names. Transient errors (429, 5xx, timeouts, connection errors) are retried with
-backoff by the SDK, which honours Retry-After; once retries are exhausted, or on a permanent
-error, the backend raises BackendUnavailable and the job fails with that message.
+the profile names. Requests run at the profile's adaptive concurrency (aimd.py: between
+min_concurrency and concurrency, lower on 429/5xx/timeouts, higher while replies are fast).
+Transient errors (429, 5xx, timeouts, connection errors) are retried with backoff that honours
+Retry-After (openai_client.completion_with_retries); once retries are exhausted, or on a
+permanent error, the backend raises BackendUnavailable and the job fails with that message.
 """
 
 import json
 import threading
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from templates_app.rendering import RECORD_FIELDS, CompiledVersion, TemplateRenderError
 
 from ..models import GeneratorProfile
 from .base import JUDGE_PROFILE_KEY, BackendUnavailable, Generated, Generator, judge_config_problems, reason
+from .concurrency_log import ConcurrencyReport
+from .early_stop import EarlyStopRule
 from .openai_client import (
+    completion_with_retries,
     describe_failure,
     missing_key_variable,
     open_client,
     parse_json_object,
+    profile_controller,
     profile_problem,
-    timed_completion,
     token_usage,
 )
 from .rate import limiter_for
@@ -109,6 +116,37 @@ class OpenAIChatGenerator(Generator):
             self.response_format = {"type": "json_object"}
             self.schema_instruction = SCHEMA_INSTRUCTION + json.dumps(schema)
         self.limiter = limiter_for(profile.name, profile.requests_per_minute) if profile.requests_per_minute else None
+        self.controller = profile_controller(profile)
+        self.early_stop_rule = EarlyStopRule.from_profile(profile)
+        self._report_lock = threading.Lock()
+        self._faults: Counter = Counter()
+        # The limit this run starts from (learnt by earlier batches of the process, or the profile's concurrency).
+        self._changes = [(time.time(), self.controller.limit, "start", None)]
+        self._read_sequence = self.controller.sequence
+        self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def take_report(self) -> ConcurrencyReport:
+        """The concurrency changes and faults since the last report (the pipeline stores them per batch)."""
+        changes = self.controller.changes_since(self._read_sequence)
+        # Changes carry the controller's monotonic clock; the job's series is in wall-clock offsets.
+        wall_minus_monotonic = time.time() - self.controller.clock()
+        with self._report_lock:
+            if changes:
+                self._read_sequence = changes[-1].sequence
+            report = ConcurrencyReport(
+                minimum=self.controller.minimum,
+                maximum=self.controller.maximum,
+                changes=self._changes
+                + [(c.at + wall_minus_monotonic, c.concurrency, c.reason, c.pause_seconds) for c in changes],
+                faults=self._faults,
+            )
+            self._changes, self._faults = [], Counter()
+        return report
 
     def batch_size(self, default: int) -> int:
         # A few rounds of concurrent requests per batch: each batch commits and beats the heartbeat,
@@ -119,16 +157,20 @@ class OpenAIChatGenerator(Generator):
         if not items:
             return []
         profile = self.profile
-        with open_client(profile) as client:
-            failed = threading.Event()
-            pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
-            try:
-                futures = [pool.submit(self._generate_one, client, failed, *item) for item in items]
-                # In submission order: the first failure raised is the one that stopped the others.
-                return [future.result() for future in futures]
-            finally:
-                # After a failure, requests not yet sent are dropped instead of each retrying in turn.
-                pool.shutdown(wait=True, cancel_futures=True)
+        if self._client is None:
+            # One client for the whole run: its connections are kept from batch to batch.
+            self._client = open_client(profile)
+        client = self._client
+        failed = threading.Event()
+        # Threads up to the profile's maximum; the controller decides how many of them send at once.
+        pool = ThreadPoolExecutor(max_workers=min(profile.concurrency, len(items)), thread_name_prefix="openai")
+        try:
+            futures = [pool.submit(self._generate_one, client, failed, *item) for item in items]
+            # In submission order: the first failure raised is the one that stopped the others.
+            return [future.result() for future in futures]
+        finally:
+            # After a failure, requests not yet sent are dropped instead of each retrying in turn.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _generate_one(self, client, failed: threading.Event, record_index: int, variables: dict) -> Generated:
         from openai import OpenAIError
@@ -142,10 +184,14 @@ class OpenAIChatGenerator(Generator):
         system = "\n\n".join(part for part in (rendered["system_prompt"], self.schema_instruction) if part)
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": rendered["prompt"]})
+        faults: list[str] = []
         try:
-            completion, latency_ms = timed_completion(
+            completion, latency_ms = completion_with_retries(
                 client,
-                self.limiter,
+                profile=self.profile,
+                controller=self.controller,
+                limiter=self.limiter,
+                faults=faults,
                 model=self.profile.model,
                 messages=messages,
                 temperature=self.temperature,
@@ -155,7 +201,14 @@ class OpenAIChatGenerator(Generator):
         except OpenAIError as exc:
             failed.set()
             raise BackendUnavailable(describe_failure(self.profile, exc)) from exc
+        finally:
+            if faults:
+                with self._report_lock:
+                    self._faults.update(faults)
         metadata = {"latency_ms": latency_ms, "model": completion.model}
+        if faults:
+            # Retried faults of this record's request, for the early stop's error rate (and a reader).
+            metadata["faults"] = faults
         if usage := token_usage(completion):
             metadata["usage"] = usage
         if not completion.choices:

@@ -30,7 +30,8 @@ from synthgov.history import MAX_REASON_CHARS, record_change
 from ..generators import GENERATORS
 from ..manifest import job_output_manifest
 from ..models import GenerationJob, JobShard
-from ..pipeline import BatchProcessor
+from ..pipeline import BatchOutcome, BatchProcessor
+from ..selectors import stale_shards
 from ..webhook_events import announce_finished
 
 logger = logging.getLogger(__name__)
@@ -134,17 +135,28 @@ def _run_shard(shard_id: int) -> JobShard:
     shard.refresh_from_db()
     if shard.started_at is None:
         JobShard.objects.filter(pk=shard.pk).update(started_at=shard.heartbeat_at)
+    processor = None
     try:
         version = job.template_version
         if not version.includes_are_pinned:
             # A preview of a draft renders the versions its references had when it was triggered.
             version.pinned_includes = job.lineage.get("pinned_includes") or {}
-        processor = BatchProcessor(job, GENERATORS[job.generator](version, job.generator_config))
+        processor = BatchProcessor(
+            job, GENERATORS[job.generator](version, job.generator_config), concurrency_log=shard.concurrency_log
+        )
         batch_size = processor.batch_size(settings.SYNTHGOV_GENERATION_BATCH_SIZE)
+        early_stop = processor.early_stop_window()
         start = shard.start + shard.processed_records
         while start < shard.stop:
             stop = min(start + batch_size, shard.stop)
-            if not _commit_batch(processor, shard, start, stop):
+            outcome = _commit_batch(processor, shard, start, stop)
+            if outcome is None:
+                return shard
+            if early_stop and (reason := early_stop.observe(outcome.records)):
+                # After the batch's commit: every record processed so far is stored, once.
+                logger.warning("Generation job %s shard %s stopped early: %s", job.pk, shard.index, reason)
+                _fail_job(job, reason)
+                shard.refresh_from_db()
                 return shard
             start = stop
         JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.DONE, finished_at=timezone.now())
@@ -154,6 +166,9 @@ def _run_shard(shard_id: int) -> JobShard:
             raise
         logger.exception("Generation job %s shard %s failed", job.pk, shard.index)
         _fail_job(job, f"{type(exc).__name__}: {exc}")
+    finally:
+        if processor is not None:
+            processor.close()
     shard.refresh_from_db()
     return shard
 
@@ -188,8 +203,8 @@ def shard_hand_back(*, shard_id: int) -> JobShard | None:
         return None
 
 
-def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: int) -> bool:
-    """Process and commit one batch; False when the shard must stop (job no longer running, or
+def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: int) -> BatchOutcome | None:
+    """Process and commit one batch; None when the shard must stop (job no longer running, or
     another worker committed this batch first)."""
     # Outside the transaction: an LLM backend's batch can take minutes (see BatchProcessor.generate).
     prepared = processor.generate(start, stop)
@@ -201,7 +216,7 @@ def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: 
         # Compare-and-set on the shard's progress: of two workers on the same shard, one commits.
         advanced = JobShard.objects.filter(
             pk=shard.pk, processed_records=start - shard.start, status=JobShard.Status.RUNNING
-        ).update(processed_records=stop - shard.start, heartbeat_at=now)
+        ).update(processed_records=stop - shard.start, heartbeat_at=now, concurrency_log=processor.concurrency_log)
         still_running = advanced and GenerationJob.objects.filter(
             pk=shard.job_id, status=GenerationJob.Status.RUNNING
         ).update(
@@ -214,8 +229,8 @@ def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: 
         if not still_running:
             # Cancelled or failed meanwhile, or the batch is someone else's: keep only what was committed.
             transaction.set_rollback(True)
-            return False
-    return True
+            return None
+    return outcome
 
 
 def job_finish_when_all_shards_are_done(job: GenerationJob) -> None:
@@ -272,16 +287,8 @@ def job_shards_resume_stale() -> list[int]:
     worker never does. Either way, once silent for SYNTHGOV_SHARD_STALE_SECONDS, it is put
     back to pending with a fresh heartbeat (so one sweep re-queues it once) and queued again.
     """
-    stale_before = _stale_before()
-    live_jobs = Q(job__status__in=[GenerationJob.Status.PENDING, GenerationJob.Status.RUNNING])
-    silent = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, job__created_at__lt=stale_before)
     with transaction.atomic():
-        stale = list(
-            JobShard.objects.filter(live_jobs, silent)
-            .exclude(status=JobShard.Status.DONE)
-            .select_for_update(of=("self",))
-            .values_list("pk", flat=True)
-        )
+        stale = list(stale_shards(before=_stale_before()).select_for_update(of=("self",)).values_list("pk", flat=True))
         JobShard.objects.filter(pk__in=stale).update(status=JobShard.Status.PENDING, heartbeat_at=timezone.now())
         for shard_id in stale:
             transaction.on_commit(lambda shard_id=shard_id: shard_enqueue(shard_id=shard_id))

@@ -44,6 +44,9 @@ CANCEL_PERMISSION = "qa_app.cancel_importrun"
 APPROVE_PERMISSION = "qa_app.approve_on_import"
 SHAPE_SAMPLE_LINES = 20
 UNKNOWN_LOCALE = "und"
+LINE_TAXONOMY_UNKNOWN = (
+    "{field} is {value!r}, which names no {what} in the taxonomy; use a chapter key or chapter/subchapter."
+)
 APPROVAL_NEEDS_REASON = (
     "Approving pairs as they are imported needs a reason (who curated this set, and how); it is kept "
     "with every pair's decision."
@@ -359,10 +362,22 @@ def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) 
     candidates: dict[str, NewSyntheticPair] = {}
     repeats: list[tuple[Line, str]] = []
     locales: dict[int, str] = {}
+    contents = []
     for line in lines:
         content, problem = _content_of(run, line)
         if problem:
             issues.append(_issue(run, line, ImportLineIssue.Kind.ERROR, problem))
+        else:
+            contents.append((line, content, _line_taxonomy(run, content)))
+    # The chapter field's values, checked against the taxonomy once per batch (two queries).
+    named = {"/".join(filter(None, taxonomy)) for _, _, taxonomy in contents} - {""} if run.chapter_field else set()
+    unknown = set(taxonomy_keys_unknown(named)) if named else set()
+    for line, content, taxonomy in contents:
+        key = "/".join(filter(None, taxonomy))
+        if key in unknown:
+            what = "subchapter" if taxonomy[1] else "chapter"
+            reason = LINE_TAXONOMY_UNKNOWN.format(field=run.chapter_field, value=key, what=what)
+            issues.append(_issue(run, line, ImportLineIssue.Kind.ERROR, reason))
             continue
         content_hash = normalised_content_hash(content.question, content.answer, content.context)
         if content_hash in candidates:
@@ -378,7 +393,7 @@ def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) 
             content_hash=content_hash,
             flags=content_flags(content.record, locale=locale),
             metadata=content.metadata,
-            lineage=_lineage(run, line, content),
+            lineage=_lineage(run, line, taxonomy),
         )
     holders = pairs_holding(tenant_id=run.tenant_id, hashes=list(candidates))
     for content_hash in holders:
@@ -416,7 +431,18 @@ def _detected_locale(record: dict) -> str:
     return language if confidence >= settings.SYNTHGOV_LOCALE_MIN_CONFIDENCE else UNKNOWN_LOCALE
 
 
-def _lineage(run: ImportRun, line: Line, content) -> dict:
+def _line_taxonomy(run: ImportRun, content) -> tuple[str, str]:
+    """(chapter, subchapter) of a line: its chapter field's value ("chapter" or "chapter/subchapter",
+    taken out of the metadata) when the run names one and the line has it, else the run's."""
+    if run.chapter_field:
+        value = content.metadata.pop(run.chapter_field, None)
+        if value not in (None, ""):
+            chapter, _, subchapter = str(value).strip().partition("/")
+            return chapter, subchapter
+    return run.chapter_key, run.subchapter_key
+
+
+def _lineage(run: ImportRun, line: Line, taxonomy: tuple[str, str]) -> dict:
     lineage = {
         "import_run": run.pk,
         "file_name": run.file_name,
@@ -424,13 +450,11 @@ def _lineage(run: ImportRun, line: Line, content) -> dict:
         "line": line.number,
         "shape": run.shape,
     }
-    chapter = run.chapter_key
-    if run.chapter_field:
-        chapter = str(content.metadata.pop(run.chapter_field, "") or chapter)
+    chapter, subchapter = taxonomy
     if chapter:
         lineage["chapter"] = chapter
-    if run.subchapter_key:
-        lineage["subchapter"] = run.subchapter_key
+    if subchapter:
+        lineage["subchapter"] = subchapter
     return lineage
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from collections_app.api.views import CollectionViewSet, MembershipFillViewSet, ReleaseViewSet
+from jobs_app.api.generators import GeneratorProfileViewSet, GeneratorViewSet
 from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
 from qa_app.api.imports import ImportRunViewSet
 from qa_app.api.views import QAPairViewSet
@@ -17,6 +18,8 @@ router.register("templates", PromptTemplateViewSet)
 router.register("template-versions", TemplateVersionViewSet)
 router.register("jobs", JobViewSet)
 router.register("rejected-artifacts", RejectedArtifactViewSet)
+router.register("generators", GeneratorViewSet, basename="generator")
+router.register("generator-profiles", GeneratorProfileViewSet)
 router.register("qa-pairs", QAPairViewSet)
 router.register("imports", ImportRunViewSet)
 router.register("collections", CollectionViewSet)

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.log import DEFAULT_LOGGING
 
-from .env import env_bool, env_choice, env_int, env_list, env_str
+from .env import PROBLEMS, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SYNTHGOV_VAR_DIR", str(BASE_DIR / "var"), shown_default="var/ in the checkout"))
@@ -34,6 +34,9 @@ SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SYNTHGOV_HTTP
 HSTS_SECONDS = env_int("SYNTHGOV_HSTS_SECONDS", 31_536_000, minimum=0)
 SECURE_HSTS_SECONDS = HSTS_SECONDS if SYNTHGOV_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SYNTHGOV_HTTPS
+# Load balancers and orchestrators probe over plain HTTP inside the network: /health/ answers them
+# rather than redirecting to https (it carries no secret; /metrics, which takes a token, is redirected).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 if env_bool("SYNTHGOV_BEHIND_PROXY", False):
     # A reverse proxy that terminates TLS says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -62,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Request latency by resolved view, for /metrics (synthgov/metrics.py); nothing when metrics are off.
+    "synthgov.metrics.RequestMetricsMiddleware",
     # One log line per refused request (403), with who and why; see LOGGING below.
     "synthgov.request_log.RefusalLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -300,6 +305,16 @@ SPECTACULAR_SETTINGS = {
         "synthgov.api.schema.document_common_errors",
     ],
 }
+
+# Operations (README "Health and metrics"). /metrics is served only when a token is set, and only
+# to requests that send it as `Authorization: Bearer <token>`; the same token (or a staff session)
+# shows why a readiness check failed. The cluster check fails when no q2 scheduler has run the
+# beat schedule for this long past its due time (schedulers run every 30 s; the beat is due each minute).
+SYNTHGOV_METRICS_TOKEN = env_str("SYNTHGOV_METRICS_TOKEN", shown_default="(unset: /metrics is off)")
+if SYNTHGOV_METRICS_TOKEN and len(SYNTHGOV_METRICS_TOKEN) < 16:
+    PROBLEMS.append("SYNTHGOV_METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`).")
+    SYNTHGOV_METRICS_TOKEN = ""
+SYNTHGOV_CLUSTER_BEAT_MAX_AGE_SECONDS = env_int("SYNTHGOV_CLUSTER_BEAT_MAX_AGE_SECONDS", 60, minimum=35)
 
 LOGGING = {
     "version": 1,

@@ -51,6 +51,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
     scenarios = {
         "generation",
         "generation_sharded",
+        "llm_generation",
         "export",
         "formats",
         "fill",
@@ -62,6 +63,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
         "import_jsonl",
         "import_parquet",
         "webhooks",
+        "ops",
     }
     assert measured == {"fixture", *scenarios}
     assert all({"ratio", "meets_target", "machine", "reference_value", "target"} <= row.keys() for row in results)

@@ -1,9 +1,20 @@
 """membership_fill_request / membership_fill_run: "add all approved pairs matching this filter"."""
 
+from datetime import timedelta
+
 import pytest
+from django.db import OperationalError
+from django.utils import timezone
+from django_q.models import Schedule
 
 from collections_app.models import Collection, Membership, MembershipFill, Split
-from collections_app.services import collection_add_pairs, membership_fill_request, membership_fill_run
+from collections_app.schedules import STALE_FILL_SWEEP
+from collections_app.services import (
+    collection_add_pairs,
+    membership_fill_request,
+    membership_fill_run,
+    membership_fills_resume_stale,
+)
 from collections_app.services import fills as fills_module
 from qa_app.models import QAPair
 from synthgov.errors import InvalidInput, PermissionRefused
@@ -204,7 +215,7 @@ def test_a_fill_whose_worker_died_continues_after_its_last_committed_range(
     settings.SYNTHGOV_FILL_CHUNK_IDS = 2
     requested = membership_fill_request(collection=collection, filters={}, acting_user=curator)
     # What a killed worker leaves behind: the fill running, its first range committed.
-    fills_module._start(MembershipFill.objects.get(pk=requested.pk))
+    fills_module._start(requested.pk)
     fills_module._fill_next_range(requested.pk)
     assert MembershipFill.objects.get(pk=requested.pk).added == 2
 
@@ -228,6 +239,91 @@ def test_a_fill_that_fails_records_the_error(collection, approved_pair, curator,
     requested.refresh_from_db()
     assert requested.status == MembershipFill.Status.FAILED
     assert "worker lost" in requested.error
+
+
+def _worker_died_after_one_range(collection, curator, settings) -> MembershipFill:
+    """What a killed worker leaves behind: the fill running, its first range committed, a heartbeat."""
+    settings.SYNTHGOV_FILL_CHUNK_IDS = 2
+    requested = membership_fill_request(collection=collection, filters={}, acting_user=curator)
+    fills_module._start(requested.pk)
+    fills_module._fill_next_range(requested.pk)
+    return MembershipFill.objects.get(pk=requested.pk)
+
+
+def _silent_for(fill: MembershipFill, seconds: int) -> None:
+    MembershipFill.objects.filter(pk=fill.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def test_each_committed_range_beats_the_fills_heartbeat(collection, approved_pair, curator, settings):
+    for _ in range(4):
+        approved_pair()
+    died = _worker_died_after_one_range(collection, curator, settings)
+    _silent_for(died, 3600)
+
+    fills_module._fill_next_range(died.pk)
+
+    assert MembershipFill.objects.get(pk=died.pk).heartbeat_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_the_sweep_resumes_a_running_fill_silent_past_the_stale_limit(
+    collection, approved_pair, curator, settings, django_capture_on_commit_callbacks
+):
+    for _ in range(4):
+        approved_pair()
+    died = _worker_died_after_one_range(collection, curator, settings)
+    _silent_for(died, settings.SYNTHGOV_SHARD_STALE_SECONDS + 1)
+
+    resumed = membership_fills_resume_stale()  # q2 runs the queued task inline in the test settings
+
+    done = MembershipFill.objects.get(pk=died.pk)
+    assert resumed == [died.pk]
+    assert (done.status, done.matched, done.added, done.already_members) == ("succeeded", 4, 4, 0)
+    assert Membership.objects.filter(collection=collection).count() == 4
+
+
+def test_the_sweep_leaves_a_fill_with_a_recent_heartbeat_alone(collection, approved_pair, curator, settings):
+    for _ in range(4):
+        approved_pair()
+    running = _worker_died_after_one_range(collection, curator, settings)
+    _silent_for(running, settings.SYNTHGOV_SHARD_STALE_SECONDS - 60)
+
+    assert membership_fills_resume_stale() == []
+    assert MembershipFill.objects.get(pk=running.pk).status == MembershipFill.Status.RUNNING
+
+
+def test_the_sweep_leaves_finished_fills_alone(fill, approved_pair, settings):
+    approved_pair()
+    done = fill()
+    _silent_for(done, settings.SYNTHGOV_SHARD_STALE_SECONDS + 1)
+
+    assert membership_fills_resume_stale() == []
+
+
+def test_a_transient_database_fault_leaves_the_fill_running_to_be_resumed(
+    collection, approved_pair, curator, monkeypatch
+):
+    approved_pair()
+    requested = membership_fill_request(collection=collection, filters={}, acting_user=curator)
+
+    def connection_lost(fill_id):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(fills_module, "_fill_next_range", connection_lost)
+    with pytest.raises(OperationalError):
+        membership_fill_run(fill_id=requested.pk)
+
+    requested.refresh_from_db()
+    assert (requested.status, requested.error) == (MembershipFill.Status.RUNNING, "")
+
+
+def test_every_cluster_is_given_the_stale_fill_sweep(db):
+    sweep = Schedule.objects.get(name=STALE_FILL_SWEEP)
+
+    assert (sweep.func, sweep.schedule_type, sweep.minutes) == (
+        "collections_app.tasks.resume_stale_fills",
+        Schedule.MINUTES,
+        1,
+    )
 
 
 def test_each_added_membership_has_a_history_row_naming_the_requester(fill, collection, approved_pair, curator):

@@ -1,5 +1,6 @@
 import pytest
 
+from jobs_app.generators.aimd import forget_controllers
 from jobs_app.services import JobRequest, job_trigger
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
@@ -51,6 +52,14 @@ def pending_job(job_request, operator):
     """A triggered job nobody has run: the test transaction never commits, so nothing is queued."""
     job, _ = job_trigger(request=job_request(), acting_user=operator)
     return job
+
+
+@pytest.fixture(autouse=True)
+def _fresh_adaptive_concurrency():
+    """Each test's profiles start at their own concurrency, not at what an earlier test's server taught."""
+    forget_controllers()
+    yield
+    forget_controllers()
 
 
 @pytest.fixture

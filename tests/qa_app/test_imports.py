@@ -14,13 +14,14 @@ from django.db import connection
 from qa_app.models import ImportLineIssue, ImportRun, QAPair, ReviewDecision
 from qa_app.services.imports import (
     APPROVAL_NEEDS_REASON,
+    LINE_TAXONOMY_UNKNOWN,
     ImportRequest,
     import_run_cancel,
     import_run_create,
     import_run_process,
 )
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
-from tests.factories import QAPairFactory, SubchapterFactory
+from tests.factories import ChapterFactory, QAPairFactory, SubchapterFactory
 
 PLAIN = [
     {"question": "What is the capital of France?", "answer": "Paris is the capital of France.", "source": "atlas"},
@@ -179,12 +180,46 @@ def test_a_parquet_file_is_read_in_record_batches(curator, import_dir):
 
 
 def test_the_chapter_is_taken_from_a_field_when_one_is_named(curator, import_dir):
+    ChapterFactory(key="geography")
     records = [{**PLAIN[0], "topic": "geography"}]
     run = run_import(curator, write_jsonl(import_dir / "topics.jsonl", records), chapter_field="topic")
 
     (pair,) = imported_pairs(run)
     assert pair.lineage["chapter"] == "geography"
     assert "topic" not in pair.metadata
+
+
+def test_a_chapter_field_may_name_a_chapter_and_its_subchapter(curator, import_dir):
+    subchapter = SubchapterFactory()
+    records = [{**PLAIN[0], "topic": f"{subchapter.chapter.key}/{subchapter.key}"}]
+    run = run_import(curator, write_jsonl(import_dir / "topics.jsonl", records), chapter_field="topic")
+
+    (pair,) = imported_pairs(run)
+    assert (pair.lineage["chapter"], pair.lineage["subchapter"]) == (subchapter.chapter.key, subchapter.key)
+
+
+def test_a_line_without_the_chapter_field_takes_the_runs_chapter(curator, import_dir):
+    ChapterFactory(key="geography")
+    path = write_jsonl(import_dir / "topics.jsonl", [PLAIN[0]])
+    run = run_import(curator, path, chapter_field="topic", chapter_key="geography")
+
+    (pair,) = imported_pairs(run)
+    assert pair.lineage["chapter"] == "geography"
+
+
+@pytest.mark.parametrize(
+    ("topic", "what"), [("astrology", "chapter"), ("geography/astrology", "subchapter")], ids=["chapter", "subchapter"]
+)
+def test_a_line_whose_chapter_field_names_no_taxonomy_entry_is_a_line_error(curator, import_dir, topic, what):
+    ChapterFactory(key="geography")
+    records = [{**PLAIN[0], "topic": topic}, {**PLAIN[1], "topic": "geography"}]
+    run = run_import(curator, write_jsonl(import_dir / "topics.jsonl", records), chapter_field="topic")
+
+    (issue,) = ImportLineIssue.objects.filter(run=run)
+    assert (issue.line, issue.kind) == (1, ImportLineIssue.Kind.ERROR)
+    assert issue.reason == LINE_TAXONOMY_UNKNOWN.format(field="topic", value=topic, what=what)
+    assert [pair.lineage["line"] for pair in imported_pairs(run)] == [2]
+    assert (run.imported, run.errors) == (1, 1)
 
 
 @pytest.mark.parametrize(

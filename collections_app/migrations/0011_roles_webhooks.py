@@ -12,8 +12,11 @@ def update_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collections_app", "0009_approvers_change_collections"),
+        ("collections_app", "0010_fill_heartbeat"),
         ("webhooks_app", "0001_initial"),
+        ("jobs_app", "0008_adaptive_concurrency_early_stop"),
+        ("qa_app", "0011_pending_per_tenant_index"),
+        ("templates_app", "0005_decisions"),
     ]
 
     operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]

@@ -19,7 +19,8 @@ class Result:
     reference_value: float | None = None
     target: str = ""
     target_value: float | None = None
-    # "ratio_at_least": value / reference_value >= target_value; "at_least" / "at_most": value vs target_value.
+    # "ratio_at_least" / "ratio_at_most": value / reference_value against target_value;
+    # "at_least" / "at_most": value vs target_value.
     target_kind: str = ""
     note: str = ""
 
@@ -35,6 +36,8 @@ class Result:
             return None
         if self.target_kind == "ratio_at_least":
             return self.ratio is not None and self.ratio >= self.target_value
+        if self.target_kind == "ratio_at_most":
+            return self.ratio is not None and self.ratio <= self.target_value
         if self.target_kind == "at_least":
             return self.value >= self.target_value
         if self.target_kind == "at_most":

@@ -34,6 +34,7 @@ ORDER = [
     "review_queue",
     "import_jsonl",
     "import_parquet",
+    "tenant_filter",
     "webhooks",
     "ops",
 ]

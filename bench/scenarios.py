@@ -40,6 +40,7 @@ from .ops import ops
 from .results import Result
 from .review_queue import review_queue
 from .sharded import generation_sharded
+from .tenants import tenant_filter
 from .webhooks import webhooks
 
 GENERATION_RECORDS = 100_000
@@ -532,6 +533,7 @@ SCENARIOS = {
     "review_queue": review_queue,
     "import_jsonl": import_jsonl,
     "import_parquet": import_parquet,
+    "tenant_filter": tenant_filter,
     "webhooks": webhooks,
     "ops": ops,
 }

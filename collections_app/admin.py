@@ -22,6 +22,8 @@ from synthgov.admin_tools import (
     selected_action_submitted,
 )
 from synthgov.errors import DomainError
+from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
+from tenants_app.scoping import for_user
 
 from . import services
 from .admin_figures import collection_coverage, collection_figures, release_diff_link, release_diff_urls
@@ -42,6 +44,8 @@ class AddToCollectionForm(forms.Form):
 def add_to_collection(modeladmin, request, queryset):
     """An action of the QA pair admin, added from here (qa_app sits below collections_app)."""
     form = AddToCollectionForm(request.POST if selected_action_submitted(request) else None)
+    # Only the collections of the user's tenants are offered (and accepted).
+    form.fields["collection"].queryset = for_user(Collection.objects.all(), request.user)
     if form.is_valid():
         data = form.cleaned_data
         result = modeladmin.call_into_form(
@@ -139,7 +143,7 @@ class CollectionForm(forms.ModelForm):
 
 
 @admin.register(Collection)
-class CollectionAdmin(ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
+class CollectionAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
     form = CollectionForm
     list_display = ["slug", "name", "purpose", "tenant_id", "member_count", "release_count"]
     list_filter = ["purpose", "cross_tenant"]
@@ -274,10 +278,11 @@ class ApprovedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Membership)
-class MembershipAdmin(GovernedHistoryAdmin):
+class MembershipAdmin(TenantScopedAdminMixin, GovernedHistoryAdmin):
+    tenant_field = "collection__tenant_id"
     paginator = LargeTablePaginator
     list_display = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
-    list_filter = ["collection", "split", ApprovedFilter]
+    list_filter = [("collection", TenantScopedRelatedFilter), "split", ApprovedFilter]
     list_select_related = ["collection", "qa_pair", "added_by"]
     readonly_fields = ["collection", "qa_pair", "split", "weight", "added_by", "added_at"]
     actions = ["remove_selected"]
@@ -312,11 +317,16 @@ class MembershipAdmin(GovernedHistoryAdmin):
         return request.user.has_perm(services.REMOVE_MEMBERSHIP_PERMISSION)
 
 
+class ReleaseFilter(TenantScopedRelatedFilter):
+    related_tenant_field = "collection__tenant_id"
+
+
 @admin.register(ReleaseItem)
-class ReleaseItemAdmin(ReadOnlyAdmin):
+class ReleaseItemAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
+    tenant_field = "release__collection__tenant_id"
     paginator = LargeTablePaginator
     list_display = ["release", "qa_pair", "split", "weight", "content_hash"]
-    list_filter = ["release", "split"]
+    list_filter = [("release", ReleaseFilter), "split"]
     list_select_related = ["release__collection", "qa_pair"]
     show_full_result_count = False
 
@@ -331,9 +341,11 @@ def _file_description(entry: dict) -> str:
 
 
 @admin.register(Release)
-class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
+class ReleaseAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ReadOnlyHistoryAdmin):
+    # A release follows its collection's tenant (a cross-tenant collection's: view-all users only).
+    tenant_field = "collection__tenant_id"
     list_display = ["__str__", "status", "rows", "created_by", "published_at"]
-    list_filter = ["collection", "status"]
+    list_filter = [("collection", TenantScopedRelatedFilter), "status"]
     list_select_related = ["collection", "created_by"]
     fields = [
         "collection",
@@ -402,7 +414,7 @@ class ReleaseAdmin(ReadableJSONMixin, ReadOnlyHistoryAdmin):
         ]
 
     def download_view(self, request, release_id, name):
-        release = Release.objects.filter(pk=release_id).select_related("collection").first()
+        release = self.get_queryset(request).filter(pk=release_id).select_related("collection").first()
         if release is None:
             raise Http404("No such release.")
         if not self.has_view_permission(request, release):

@@ -86,7 +86,8 @@ def release_diff_link(release: Release) -> str:
 
 
 def release_diff_view(modeladmin, request, release_id):
-    release = Release.objects.filter(pk=release_id).select_related("collection").first()
+    # Through the admin's (tenant-scoped) queryset: another tenant's release is not found.
+    release = modeladmin.get_queryset(request).filter(pk=release_id).select_related("collection").first()
     if release is None or not modeladmin.has_view_permission(request, release):
         raise Http404("No such release.") if release is None else PermissionDenied
     others = list(Release.objects.filter(collection_id=release.collection_id).exclude(pk=release.pk))

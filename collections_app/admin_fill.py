@@ -19,6 +19,7 @@ from synthgov.admin_tools import (
     shown_field,
 )
 from templates_app.models import Chapter, Subchapter
+from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
 
 from . import services
 from .models import Collection, MembershipFill, Split
@@ -127,9 +128,10 @@ def fill_progress(fill: MembershipFill) -> dict:
 
 
 @admin.register(MembershipFill)
-class MembershipFillAdmin(ReadableJSONMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
+class MembershipFillAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
+    tenant_field = "collection__tenant_id"
     list_display = ["__str__", "status", "progress", "added", "already_members", "refused", "requested_by"]
-    list_filter = ["status", "collection"]
+    list_filter = ["status", ("collection", TenantScopedRelatedFilter)]
     list_select_related = ["collection", "requested_by"]
     fields = [
         "collection",

@@ -28,6 +28,8 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 from templates_app.selectors import coverage_summary, record_count_coverage_warning
+from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
+from tenants_app.selectors import tenant_choices
 
 from . import services
 from .generators import GENERATORS
@@ -48,7 +50,7 @@ class JobTriggerForm(forms.Form):
     )
     seed = forms.IntegerField(initial=0)
     locale = forms.CharField(initial="en", max_length=35)
-    tenant_id = forms.CharField(initial="default", max_length=100)
+    tenant_id = forms.ChoiceField(choices=[], help_text="The tenant whose pairs the job makes (one of yours).")
     target_surface = forms.ChoiceField(choices=TargetSurface.choices, initial=TargetSurface.TRAINING)
     production = forms.BooleanField(required=False, initial=True)
     decisions_needed = forms.TypedChoiceField(
@@ -80,8 +82,11 @@ class JobTriggerForm(forms.Form):
     class Media:
         js = ["synthgov/trigger_coverage.js"]
 
-    def __init__(self, *args, coverage_url: str, coverage_text: str = "", **kwargs):
+    def __init__(self, *args, coverage_url: str, coverage_text: str = "", tenant_keys: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["tenant_id"].choices = [(key, key) for key in tenant_keys]
+        if len(tenant_keys) == 1:
+            self.fields["tenant_id"].initial = tenant_keys[0]
         field = self.fields["record_count"]
         field.help_text = format_html(field.help_text, url=coverage_url, text=coverage_text)
 
@@ -175,7 +180,9 @@ class JobShardInline(admin.TabularInline):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
+class GenerationJobAdmin(
+    TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin
+):
     list_display = [
         "id",
         "template_version",
@@ -384,6 +391,7 @@ class GenerationJobAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixi
             initial={"template_version": chosen.pk if chosen else None},
             coverage_url=reverse("admin:jobs_app_generationjob_trigger_coverage"),
             coverage_text=coverage_summary(version=chosen)["text"] if chosen else "",
+            tenant_keys=tenant_choices(request.user),
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -428,10 +436,11 @@ def _pair_link(pair_id) -> str:
 
 
 @admin.register(RejectedArtifact)
-class RejectedArtifactAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
+class RejectedArtifactAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
+    tenant_field = "job__tenant_id"
     paginator = LargeTablePaginator
     list_display = ["job", "record_index", "reason_codes", "promoted_pair_link", "created_at"]
-    list_filter = ["job"]
+    list_filter = [("job", TenantScopedRelatedFilter)]
     list_select_related = ["job"]
     readonly_fields = [
         "job",
@@ -486,10 +495,11 @@ class RejectedArtifactAdmin(ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin
 
 
 @admin.register(DuplicateRecord)
-class DuplicateRecordAdmin(ReadOnlyAdmin):
+class DuplicateRecordAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
+    tenant_field = "job__tenant_id"
     paginator = LargeTablePaginator
     list_display = ["job", "record_index", "duplicate_of_link", "created_at"]
-    list_filter = ["job"]
+    list_filter = [("job", TenantScopedRelatedFilter)]
     list_select_related = ["job"]
     fields = readonly_fields = ["job", "record_index", "content_hash", "duplicate_of_link", "created_at"]
 

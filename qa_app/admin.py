@@ -22,6 +22,7 @@ from synthgov.admin_tools import (
 )
 from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
+from tenants_app.admin_scoping import TenantScopedAdminMixin
 
 from . import selectors, services
 from .admin_filters import QUEUE_LIST_FILTERS
@@ -111,7 +112,9 @@ class SameDirectionTieBreakChangeList(ChangeList):
 
 
 @admin.register(QAPair)
-class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin):
+class QAPairAdmin(
+    TenantScopedAdminMixin, ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, GovernedHistoryAdmin
+):
     paginator = LargeTablePaginator
     form = QAPairForm
     list_display = [
@@ -324,7 +327,7 @@ class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, 
         """Reviewer agreement (percent, Cohen's kappa) and the LLM judge's fit, for whoever may view pairs."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        figures = agreement_figures()
+        figures = agreement_figures(user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": "Review agreement",
@@ -401,7 +404,7 @@ class QAPairAdmin(ReviewQueueAdminMixin, ReadableJSONMixin, ObjectActionsMixin, 
 
 
 @admin.register(QAPairAwaitingAdjudication)
-class AdjudicationQueueAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class AdjudicationQueueAdmin(TenantScopedAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
     """Pairs whose two reviewers disagreed: both decisions and reasons side by side, and a final decision."""
 
     list_display = ["id", "question_preview", "template_version", "first_decision", "second_decision"]
@@ -510,8 +513,10 @@ class RejectReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(ReadOnlyAdmin):
+class ReviewDecisionAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
     """Every individual decision, read-only; others' decisions of an open round stay hidden (blind)."""
+
+    tenant_field = "pair__tenant_id"
 
     list_display = ["id", "pair_link", "reviewer", "decision", "reason", "round", "is_adjudication", "decided_at"]
     list_filter = ["decision", "is_adjudication"]

@@ -24,6 +24,8 @@ from django.db.models import Count, FloatField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
+from tenants_app.scoping import for_user, tenant_keys_visible_to
+
 from .assessment import LLM_JUDGE_SCORE
 from .models import QAPair, ReviewDecision
 
@@ -127,8 +129,9 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _decision_pairs_sql() -> str:
-    """First and second reviewer decision of the same pair and round, counted per version and people."""
+def _decision_pairs_sql(tenant_count: int | None = None) -> str:
+    """First and second reviewer decision of the same pair and round, counted per version and people;
+    with `tenant_count`, only pairs of that many tenants (given as parameters after the two flags)."""
     quote = connection.ops.quote_name
     decisions, pairs = quote(ReviewDecision._meta.db_table), quote(QAPair._meta.db_table)
     first = f"CASE WHEN a.decision = '{REJECT}' THEN '{REJECT}' ELSE '{APPROVE}' END"
@@ -138,17 +141,24 @@ def _decision_pairs_sql() -> str:
         f"FROM {decisions} a JOIN {decisions} b ON b.pair_id = a.pair_id AND b.round = a.round AND b.id > a.id "
         f"JOIN {pairs} p ON p.id = a.pair_id "
         "WHERE a.is_adjudication = %s AND b.is_adjudication = %s "
-        f"GROUP BY p.template_version_id, a.reviewer_id, b.reviewer_id, {first}, {second}"
+        + ("" if tenant_count is None else f"AND p.tenant_id IN ({', '.join(['%s'] * tenant_count)}) ")
+        + f"GROUP BY p.template_version_id, a.reviewer_id, b.reviewer_id, {first}, {second}"
     )
 
 
-def reviewer_agreement() -> dict:
-    """Agreement of the two reviewers of each round, per template version and per reviewer pair (one query)."""
+def reviewer_agreement(tenant_keys: frozenset[str] | None = None) -> dict:
+    """Agreement of the two reviewers of each round, per template version and per reviewer pair (one
+    query); over the pairs of `tenant_keys` only, unless None (every tenant)."""
     by_version: dict[int | None, Agreement] = defaultdict(Agreement)
     by_people: dict[tuple[int, int], Agreement] = defaultdict(Agreement)
     overall = Agreement()
     with connection.cursor() as cursor:
-        cursor.execute(_decision_pairs_sql(), [False, False])
+        if tenant_keys is None:
+            cursor.execute(_decision_pairs_sql(), [False, False])
+        elif not tenant_keys:
+            return {"overall": overall, "by_template_version": {}, "by_reviewer_pair": {}}
+        else:
+            cursor.execute(_decision_pairs_sql(len(tenant_keys)), [False, False, *sorted(tenant_keys)])
         rows = cursor.fetchall()
     for version_id, first_id, second_id, first, second, count in rows:
         by_version[version_id].add(first, second, count)
@@ -159,11 +169,13 @@ def reviewer_agreement() -> dict:
     return {"overall": overall, "by_template_version": dict(by_version), "by_reviewer_pair": dict(by_people)}
 
 
-def judge_fit() -> dict:
-    """How well the LLM judge's score predicts the human decision, overall and per template version (one query)."""
+def judge_fit(user=None) -> dict:
+    """How well the LLM judge's score predicts the human decision, overall and per template version (one
+    query); over the pairs `user` sees (None: every pair)."""
     decided = [QAPair.ReviewStatus.APPROVED, QAPair.ReviewStatus.REJECTED]
+    pairs = QAPair.objects.all() if user is None else for_user(QAPair.objects.all(), user)
     rows = (
-        QAPair.objects.filter(review_status__in=decided)
+        pairs.filter(review_status__in=decided)
         .annotate(judge_score=Cast(KT(f"scores__{LLM_JUDGE_SCORE}__score"), FloatField()))
         .filter(judge_score__isnull=False)
         .values("template_version_id", "judge_score")
@@ -181,9 +193,11 @@ def judge_fit() -> dict:
     return {"overall": overall.summary(), "by_template_version": summaries}
 
 
-def agreement_figures() -> dict:
-    """Reviewer agreement and the judge's fit, shaped for AgreementSerializer (usernames for reviewer ids)."""
-    agreement, fit = reviewer_agreement(), judge_fit()
+def agreement_figures(*, user=None) -> dict:
+    """Reviewer agreement and the judge's fit, shaped for AgreementSerializer (usernames for reviewer
+    ids); over the pairs of the tenants `user` sees (None: every tenant)."""
+    keys = None if user is None else tenant_keys_visible_to(user)
+    agreement, fit = reviewer_agreement(keys), judge_fit(user)
     people = {pk for pair in agreement["by_reviewer_pair"] for pk in pair}
     names = dict(get_user_model().objects.filter(pk__in=people).values_list("pk", "username"))
     return {

@@ -23,6 +23,7 @@ from synthgov.admin_tools import (
     selected_action_submitted,
     shown_field,
 )
+from tenants_app.admin_scoping import TenantScopedAdminMixin
 
 from .imports.shapes import SHAPES
 from .models import ImportLineIssue, ImportRun
@@ -96,7 +97,9 @@ def run_progress(run: ImportRun) -> dict:
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin):
+class ImportRunAdmin(
+    TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, ReadOnlyHistoryAdmin
+):
     list_display = [
         "id",
         "file_name",
@@ -212,7 +215,8 @@ class ImportRunAdmin(ReadableJSONMixin, ObjectActionsMixin, ProgressJSONMixin, R
 
 
 @admin.register(ImportLineIssue)
-class ImportLineIssueAdmin(ReadOnlyAdmin):
+class ImportLineIssueAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
+    tenant_field = "run__tenant_id"
     list_display = ["run", "line", "kind", "reason", "pair_link"]
     list_filter = ["kind"]
     list_select_related = ["run"]

@@ -150,7 +150,8 @@ class ReviewQueueAdminMixin:
 
     def review_pair_view(self, request, pk: int):
         params = selectors.queue_params(request.GET)
-        pair = get_object_or_404(QAPair, pk=pk)
+        # Through the admin's (tenant-scoped) queryset: another tenant's pair is not found.
+        pair = get_object_or_404(self.get_queryset(request), pk=pk)
         edit_form = None
         if request.method == "POST":
             response, edit_form = self._act(request, pair, params)

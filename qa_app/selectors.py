@@ -8,6 +8,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from synthgov import counting
+from tenants_app.scoping import for_user
 
 from . import search
 from .assessment import FLAG_CODES
@@ -56,9 +57,12 @@ def qa_pairs_with_ids(ids: list[int]) -> QuerySet:
     return QAPair.objects.filter(pk__in=ids).only("pk")
 
 
-def qa_pair_ids_unknown(ids: list[int]) -> list[int]:
-    """The ids, sorted, that name no QA pair."""
-    known = set(QAPair.objects.filter(pk__in=ids).values_list("pk", flat=True))
+def qa_pair_ids_unknown(ids: list[int], *, user=None) -> list[int]:
+    """The ids, sorted, that name no QA pair (that `user` sees: another tenant's pair is unknown to them)."""
+    pairs = QAPair.objects.filter(pk__in=ids)
+    if user is not None:
+        pairs = for_user(pairs, user)
+    known = set(pairs.values_list("pk", flat=True))
     return sorted(set(ids) - known)
 
 
@@ -159,11 +163,18 @@ class ReviewDashboard:
     days: int
 
 
-def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
-    """The admin index's review figures, three aggregate queries whatever the table size."""
+def review_dashboard(*, user=None, days: int = 7, now=None) -> ReviewDashboard:
+    """The admin index's review figures, three aggregate queries whatever the table size; over the
+    tenants `user` sees (None: every tenant)."""
     now = now or timezone.now()
+    pairs = QAPair.objects.all() if user is None else for_user(QAPair.objects.all(), user)
+    decisions = (
+        ReviewDecision.objects.all()
+        if user is None
+        else for_user(ReviewDecision.objects.all(), user, "pair__tenant_id")
+    )
     counts = list(
-        QAPair.objects.order_by()
+        pairs.order_by()
         .values_list("review_status")
         .annotate(count=Count("pk"), claimed=Count("pk", filter=Q(claimed_until__gt=now)))
     )
@@ -172,7 +183,7 @@ def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
     since = now - timedelta(days=days)
     per_reviewer = [
         (row["reviewer__username"], row["total"], row["approvals"], row["rejections"])
-        for row in ReviewDecision.objects.filter(decided_at__gte=since)
+        for row in decisions.filter(decided_at__gte=since)
         .values("reviewer__username")
         .annotate(
             total=Count("pk"),
@@ -183,7 +194,7 @@ def review_dashboard(*, days: int = 7, now=None) -> ReviewDashboard:
     ]
     per_version = []
     rows = (
-        QAPair.objects.filter(
+        pairs.filter(
             template_version__isnull=False,
             review_status__in=[QAPair.ReviewStatus.APPROVED, QAPair.ReviewStatus.REJECTED],
         )
@@ -240,10 +251,11 @@ def review_queue_filtered(queryset: QuerySet, params: dict) -> QuerySet:
 
 def review_queue(*, acting_user, params: dict | None = None, now=None) -> QuerySet:
     """The pending pairs `acting_user` may be handed, in the queue's order: no other reviewer
-    holds an unexpired claim on them."""
+    holds an unexpired claim on them, of the tenants they see."""
     params = params or {}
     now = now or timezone.now()
-    pairs = review_queue_filtered(QAPair.objects.filter(review_status=QAPair.ReviewStatus.PENDING), params)
+    pending = for_user(QAPair.objects.filter(review_status=QAPair.ReviewStatus.PENDING), acting_user)
+    pairs = review_queue_filtered(pending, params)
     pairs = pairs.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now) | Q(claimed_by=acting_user))
     _, ordering = QUEUE_ORDERS[params.get("order") or DEFAULT_QUEUE_ORDER]
     return pairs.order_by(*ordering)

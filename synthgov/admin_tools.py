@@ -85,7 +85,10 @@ class ObjectActionsMixin:
         if name not in self.object_actions:
             raise PermissionDenied
         obj = self.get_object(request, object_id)
-        if obj is None or not self.has_view_permission(request, obj):
+        if obj is None:
+            # Unknown, or another tenant's (the admin's queryset leaves it out): not found, never "forbidden".
+            raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
+        if not self.has_view_permission(request, obj):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])

@@ -17,6 +17,7 @@ from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_run, job_trigger
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from templates_app.services import prompt_template_save, template_version_publish, template_version_save_draft
+from tenants_app.services import tenant_create, tenant_membership_add
 
 from .roles import role_grant
 
@@ -164,8 +165,10 @@ def demo_password() -> str:
 
 def ensure_demo_users(*, password: str) -> dict[str, object]:
     """Create the demo users that are missing; an existing one keeps its groups and password
-    (only a demo user left without a usable password, as older demo data made them, gets one)."""
+    (only a demo user left without a usable password, as older demo data made them, gets one).
+    Every demo user is a member of the demo tenant."""
     users = {}
+    tenant = tenant_create(acting_user=None, key=DEMO_TENANT, name="Demo")
     for username, role in DEMO_USERS.items():
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"first_name": "Demo", "last_name": role.removesuffix("s")}
@@ -175,6 +178,7 @@ def ensure_demo_users(*, password: str) -> dict[str, object]:
         if created or not user.has_usable_password():
             user.set_password(password)
             user.save(update_fields=["password"])
+        tenant_membership_add(acting_user=None, tenant=tenant, user=user)
         users[username] = user
     return users
 

@@ -76,6 +76,13 @@ class PromptTemplate(models.Model):
         help_text="Review decisions that must agree before a generated pair of this template is decided; "
         "a job may override it. Applies to pairs generated from now on.",
     )
+    # Templates are shared and governed once; a template may still be kept to some tenants' jobs.
+    allowed_tenants = models.ManyToManyField(
+        "tenants_app.Tenant",
+        blank=True,
+        related_name="+",
+        help_text="Only these tenants' jobs may use the template; none chosen: every tenant.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()

@@ -202,3 +202,18 @@ def taxonomy_keys_unknown(keys) -> list[str]:
         )
         known |= {f"{chapter}/{key}" for chapter, key in rows}
     return sorted(keys - known)
+
+
+TEMPLATE_RESTRICTED = (
+    "Template '{template}' is restricted to the tenants {allowed}; tenant {tenant!r} cannot use it. "
+    "An administrator may add the tenant to the template's allowed tenants."
+)
+
+
+def template_tenant_refusal(template: PromptTemplate, tenant_key: str) -> str | None:
+    """Why tenant `tenant_key` may not use `template` (its allowed tenants leave it out), or None.
+    A template that names no tenant is shared by all."""
+    allowed = sorted(template.allowed_tenants.values_list("key", flat=True))
+    if allowed and tenant_key not in allowed:
+        return TEMPLATE_RESTRICTED.format(template=template.key, allowed=", ".join(allowed), tenant=tenant_key)
+    return None

@@ -5,6 +5,9 @@ from jobs_app.models import RejectedArtifact
 from jobs_app.services import JobRequest, job_trigger
 from synthgov.roles import ensure_roles
 from templates_app.services import template_version_publish
+from tenants_app.models import Tenant, TenantMembership
+from tenants_app.scoping import forget_visible_tenants
+from tenants_app.services import tenants_ensure
 
 from .factories import TemplateVersionFactory, UserFactory
 from .qcluster import qcluster_starter
@@ -15,17 +18,53 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# The tenants the suite's data belongs to (QAPairFactory's "acme", and "globex" for a second one).
+SUITE_TENANTS = ("acme", "globex")
+
+
+def ensure_suite_tenants() -> list[Tenant]:
+    """The suite's tenants (created if a flush removed them)."""
+    tenants_ensure(SUITE_TENANTS)
+    return list(Tenant.objects.filter(key__in=SUITE_TENANTS))
+
+
+def join_tenants(user, *keys: str):
+    """Make `user` a member of the tenants `keys` (default: the suite's tenants), creating them."""
+    tenants_ensure(keys or SUITE_TENANTS)
+    for tenant in Tenant.objects.filter(key__in=keys or SUITE_TENANTS):
+        TenantMembership.objects.get_or_create(tenant=tenant, user=user)
+    forget_visible_tenants(user)
+    return user
+
+
 @pytest.fixture
 def make_user(db):
-    """A user in the given role groups (created if a flush removed them)."""
+    """A user in the given role groups (created if a flush removed them), member of the suite's
+    tenants (`tenants=(...)` for others; `tenants=()` for none)."""
 
-    def make(username: str, *roles: str):
+    def make(username: str, *roles: str, tenants=SUITE_TENANTS):
         ensure_roles(Group, Permission)
         user = UserFactory(username=username, is_staff=True)
         user.groups.add(*Group.objects.filter(name__in=roles))
+        if tenants:
+            join_tenants(user, *tenants)
         return user
 
     return make
+
+
+def grant_view_all_tenants(user):
+    """Give `user` the explicit grant to see every tenant (what cross-tenant collections need)."""
+    user.user_permissions.add(Permission.objects.get(codename="view_all_tenants"))
+    forget_visible_tenants(user)
+    for cache in ("_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
+@pytest.fixture
+def suite_tenants(db):
+    return ensure_suite_tenants()
 
 
 @pytest.fixture

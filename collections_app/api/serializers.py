@@ -107,7 +107,8 @@ class PairIdsSerializer(serializers.Serializer):
     qa_pair_ids = serializers.ListField(child=ObjectId(), min_length=1, max_length=MAX_BULK_IDS)
 
     def validate_qa_pair_ids(self, ids: list[int]) -> list[int]:
-        refuse_unknown_ids(qa_pair_ids_unknown(ids), what="QA pairs", consequence="nothing was changed")
+        user = self.context["request"].user if "request" in self.context else None
+        refuse_unknown_ids(qa_pair_ids_unknown(ids, user=user), what="QA pairs", consequence="nothing was changed")
         return ids
 
 

@@ -16,6 +16,7 @@ from synthgov.api.permissions import ViewThenServices, can_view
 from synthgov.api.renderers import DownloadRenderer
 from synthgov.api.serializers import errors
 from synthgov.errors import InvalidInput
+from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from .. import selectors, services
 from ..models import Collection, Membership, MembershipFill, Release, ReleaseItem
@@ -54,7 +55,13 @@ DIFF_NO_PREVIOUS = "{release} is the collection's first release; name the releas
     update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
     partial_update=extend_schema(responses={200: CollectionSerializer, **errors(400, 403, 404)}),
 )
-class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CollectionViewSet(
+    TenantScopedViewSetMixin,
+    HistoryMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     queryset = Collection.objects.select_related("created_by")
     serializer_class = CollectionSerializer
     permission_classes = [ViewThenServices]
@@ -102,7 +109,7 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         services.collection_save(collection=collection, acting_user=self.request.user, reason=reason)
 
     def _pairs(self, ids: list[int]):
-        return qa_pairs_with_ids(ids)
+        return self.scoped(qa_pairs_with_ids(ids), "tenant_id")
 
     @extend_schema(
         methods=["GET"],
@@ -153,7 +160,7 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         return self._remove_members(request, self.get_object())
 
     def _add_members(self, request, collection):
-        options = AddMembersSerializer(data=request.data)
+        options = AddMembersSerializer(data=request.data, context={"request": request})
         options.is_valid(raise_exception=True)
         result = services.collection_add_pairs(
             collection=collection,
@@ -165,7 +172,7 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         return Response(AddMembersResultSerializer(result).data)
 
     def _remove_members(self, request, collection):
-        options = PairIdsSerializer(data=request.data)
+        options = PairIdsSerializer(data=request.data, context={"request": request})
         options.is_valid(raise_exception=True)
         removed = services.collection_remove_pairs(
             collection=collection, pairs=self._pairs(options.validated_data["qa_pair_ids"]), acting_user=request.user
@@ -203,7 +210,8 @@ class CollectionViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateMode
         return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
 
 
-class MembershipFillViewSet(viewsets.ReadOnlyModelViewSet):
+class MembershipFillViewSet(TenantScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    tenant_field = "collection__tenant_id"
     """Fills: "add every approved pair matching a filter" requests, with their progress and counts."""
 
     queryset = MembershipFill.objects.select_related("requested_by")
@@ -212,7 +220,9 @@ class MembershipFillViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["collection", "status"]
 
 
-class ReleaseViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
+class ReleaseViewSet(TenantScopedViewSetMixin, HistoryMixin, viewsets.ReadOnlyModelViewSet):
+    # A release follows its collection's tenant (a cross-tenant collection's: view-all users only).
+    tenant_field = "collection__tenant_id"
     queryset = Release.objects.select_related("collection", "created_by")
     serializer_class = ReleaseSerializer
     permission_classes = [ViewThenServices]

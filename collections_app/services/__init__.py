@@ -2,9 +2,11 @@
 
 from .collections import (
     ALLOW_PII_PERMISSION,
+    CROSS_TENANT_NEEDS_ALL_TENANTS,
     CROSS_TENANT_PERMISSION,
     LIFT_WALL_PERMISSION,
     WALL_LIFT_NEEDS_REASON,
+    collection_require_access,
     collection_save,
     collection_save_reason,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "ADD_MEMBERSHIP_PERMISSION",
     "ALLOW_PII_PERMISSION",
     "CARD_NAME",
+    "CROSS_TENANT_NEEDS_ALL_TENANTS",
     "CROSS_TENANT_PERMISSION",
     "EXPORT_DIRECTORY_NOT_EMPTY",
     "FILL_FILTERS",
@@ -51,6 +54,7 @@ __all__ = [
     "collection_add_pairs",
     "collection_release",
     "collection_remove_pairs",
+    "collection_require_access",
     "collection_save",
     "collection_save_reason",
     "exclusion_expression",

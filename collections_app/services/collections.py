@@ -2,8 +2,10 @@
 
 from django.db import transaction
 
-from synthgov.errors import require_permission
+from synthgov.errors import PermissionRefused, require_permission
 from synthgov.history import clean_reason, record_change
+from tenants_app.scoping import sees_all_tenants
+from tenants_app.services import tenant_require
 
 from ..models import Collection
 
@@ -11,6 +13,24 @@ WALL_LIFT_NEEDS_REASON = (
     "Letting synthetic pairs into an evaluation collection needs a reason (why evaluating on synthetic "
     "data is sound here); it is kept in the collection's history."
 )
+
+
+CROSS_TENANT_NEEDS_ALL_TENANTS = (
+    "Collection '{slug}' holds several tenants' pairs (cross-tenant): only a user who sees every tenant "
+    "(superuser, or the tenants_app.view_all_tenants permission) may change, fill or release it."
+)
+
+
+def collection_require_access(*, collection: Collection, acting_user) -> None:
+    """Refuse a person who may not act on `collection`: a member of its tenant, or for a
+    cross-tenant collection someone who sees every tenant. System callers (None) pass."""
+    if acting_user is None:
+        return
+    if collection.cross_tenant or not collection.tenant_id:
+        if not sees_all_tenants(acting_user):
+            raise PermissionRefused(CROSS_TENANT_NEEDS_ALL_TENANTS.format(slug=collection.slug))
+        return
+    tenant_require(acting_user=acting_user, key=collection.tenant_id)
 
 
 def _lifts_synthetic_wall(collection: Collection) -> bool:
@@ -84,10 +104,16 @@ def collection_save(*, collection: Collection, acting_user, reason: str = "") ->
     lifts_wall = _lifts_synthetic_wall(collection)
     changes = _require_guard_permissions(collection, acting_user=acting_user, lifts_wall=lifts_wall)
     reason = collection_save_reason(collection=collection, reason=reason)
+    stored_tenant = _stored(collection)["tenant_id"] if collection.pk is not None else None
+    if stored_tenant and stored_tenant != collection.tenant_id:
+        # Moving it: the person must also belong to the tenant it leaves.
+        tenant_require(acting_user=acting_user, key=stored_tenant)
+    # Invalid settings first (a missing tenant is one): then whether this person may act on it.
+    collection.full_clean()
+    collection_require_access(collection=collection, acting_user=acting_user)
     created = collection.pk is None
     if created:
         collection.created_by = acting_user
-    collection.full_clean()
     action = "created" if created else "changed"
     record_change(collection, user=acting_user, action=", ".join([action, *changes]), reason=reason)
     collection.save()

@@ -31,6 +31,7 @@ from synthgov.faults import is_transient
 from synthgov.history import record_bulk_change, record_change
 
 from ..models import Collection, Membership, MembershipFill
+from .collections import collection_require_access
 from .membership import ADD_MEMBERSHIP_PERMISSION, check_split_and_weight, exclusion_expression
 
 # The filters a fill takes: qa_app's (qa_app.filters.QAPairFilter) that describe which approved pairs
@@ -103,6 +104,7 @@ def membership_fill_request(
     the collection, with a split (empty: by hash) and a weight. Pairs the collection may not hold
     (exclusion_expression) are skipped and counted per rule, not refused as a whole."""
     require_permission(acting_user, ADD_MEMBERSHIP_PERMISSION, doing="Adding pairs to a collection")
+    collection_require_access(collection=collection, acting_user=acting_user)
     check_split_and_weight(split=split, weight=weight)
     fill = MembershipFill(
         collection=collection, filters=_clean_filters(filters), split=split, weight=weight, requested_by=acting_user

@@ -18,6 +18,7 @@ from synthgov.history import delete_with_history
 
 from ..guards import SURFACES_FOR_PURPOSE, surfaces_refused
 from ..models import Collection, Membership, Split
+from .collections import collection_require_access
 
 WEIGHT_MUST_BE_POSITIVE = "Weight must be greater than 0; got {weight}."
 ADD_MEMBERSHIP_PERMISSION = "collections_app.add_membership"
@@ -122,6 +123,7 @@ def collection_add_pairs(
 ) -> AddResult:
     """Add approved pairs with a split (empty: by hash) and a weight; all or nothing."""
     require_permission(acting_user, ADD_MEMBERSHIP_PERMISSION, doing="Adding pairs to a collection")
+    collection_require_access(collection=collection, acting_user=acting_user)
     check_split_and_weight(split=split, weight=weight)
     # Concurrent adds to one collection take turns: each sees what the one before it added, so
     # overlapping requests report those pairs as already members instead of colliding on the
@@ -148,6 +150,7 @@ def collection_add_pairs(
 @transaction.atomic
 def collection_remove_pairs(*, collection: Collection, pairs: Iterable[QAPair], acting_user) -> int:
     require_permission(acting_user, REMOVE_MEMBERSHIP_PERMISSION, doing="Removing pairs from a collection")
+    collection_require_access(collection=collection, acting_user=acting_user)
     ids = list(Membership.objects.filter(collection=collection, qa_pair__in=list(pairs)).values_list("pk", flat=True))
     # Nothing refers to a membership, so one DELETE per chunk, with a history row each saying who removed it.
     return delete_with_history(Membership, ids, user=acting_user, at=timezone.now(), reason="removed")

@@ -24,6 +24,7 @@ from ..models import Collection, Membership, Release, ReleaseItem, Split
 from ..selectors import coverage_summary
 from ..splits import split_expression
 from ..webhook_events import announce_published
+from .collections import collection_require_access
 from .membership import exclusion_expression
 
 RELEASE_PERMISSION = "collections_app.release_collection"
@@ -43,6 +44,7 @@ def collection_release(*, collection: Collection, acting_user, formats: list[str
     manifest and the card.
     """
     require_permission(acting_user, RELEASE_PERMISSION, doing="Releasing a collection")
+    collection_require_access(collection=collection, acting_user=acting_user)
     formats = clean_formats(list(formats) if formats is not None else collection.default_formats)
     started = time.monotonic()
     directory = None

@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -8,7 +9,8 @@ from qa_app.api.serializers import QAPairSerializer
 from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
-from synthgov.api.serializers import ReasonSerializer, errors
+from synthgov.api.serializers import MAX_DB_INTEGER, ReasonSerializer, errors
+from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from .. import services
 from ..models import DuplicateRecord, GenerationJob, RejectedArtifact
@@ -49,7 +51,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         },
     ),
 )
-class JobViewSet(HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class JobViewSet(TenantScopedViewSetMixin, HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = GenerationJob.objects.select_related("template_version__template", "created_by", "cancelled_by")
     serializer_class = JobSerializer
     permission_classes = [ViewThenServices]
@@ -133,12 +135,33 @@ class JobViewSet(HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         return self.get_paginated_response(DuplicateRecordSerializer(page, many=True).data)
 
 
-class RejectedArtifactViewSet(viewsets.ReadOnlyModelViewSet):
+class ObjectIdFilter(django_filters.NumberFilter):
+    """A row id: a positive 64-bit integer; anything else is a 400, never a database error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_DB_INTEGER, **kwargs)
+
+
+class RejectedArtifactFilter(django_filters.FilterSet):
+    # A plain id, not a choice of every job: another tenant's job id is then "no rows", exactly as
+    # an unknown id, rather than a 400 that would confirm it exists.
+    job = ObjectIdFilter(field_name="job_id")
+
+    class Meta:
+        model = RejectedArtifact
+        fields = ["job"]
+
+
+class RejectedArtifactViewSet(TenantScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    # A rejected artifact follows its job's tenant.
+    tenant_field = "job__tenant_id"
     queryset = RejectedArtifact.objects.all()
     serializer_class = RejectedArtifactSerializer
     permission_classes = [ViewThenServices]
     pagination_class = IdCursorPagination
-    filterset_fields = ["job"]
+    filterset_class = RejectedArtifactFilter
 
     @extend_schema(
         summary="Promote an edited rejected record to a pending QA pair",

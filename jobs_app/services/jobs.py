@@ -19,6 +19,8 @@ from synthgov.history import clean_reason, record_change
 from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
 from templates_app.rendering import TemplateRenderError
+from templates_app.selectors import template_tenant_refusal
+from tenants_app.services import tenant_require
 
 from ..generators import GENERATORS
 from ..models import GenerationJob, TargetSurface
@@ -114,8 +116,8 @@ def _validated(request: JobRequest) -> JobRequest:
         raise InvalidInput("Generator config (generator_config) must be an object.", field="generator_config")
     if problems := GENERATORS[request.generator].config_problems(request.generator_config or {}, version):
         raise InvalidInput(f"Generator config (generator_config): {'; '.join(problems)}.", field="generator_config")
-    if not request.tenant_id.strip() or len(request.tenant_id) > 100:
-        raise InvalidInput("Tenant id (tenant_id) is required (at most 100 characters).", field="tenant_id")
+    if refusal := template_tenant_refusal(template, request.tenant_id):
+        raise InvalidInput(refusal, field="tenant_id")
     if len(request.idempotency_key) > 200:
         raise InvalidInput(
             "Idempotency key (idempotency_key) may have at most 200 characters.", field="idempotency_key"
@@ -203,6 +205,8 @@ def job_trigger(*, request: JobRequest, acting_user) -> tuple[GenerationJob, boo
     """
     if not acting_user.has_perm(TRIGGER_PERMISSION):
         raise PermissionRefused(TRIGGER_PERMISSION_MISSING)
+    # Before anything else about the request: the tenant exists and the person is its member.
+    tenant_require(acting_user=acting_user, key=request.tenant_id)
     request = _validated(request)
     fingerprint = request.fingerprint()
     if request.idempotency_key:

@@ -10,6 +10,7 @@ from synthgov.api.history import HistoryMixin
 from synthgov.api.parsers import JSONParser, MultiPartParser
 from synthgov.api.permissions import ViewThenServices
 from synthgov.api.serializers import JSONField, ModelSerializer, Username, errors
+from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from ..imports.shapes import SHAPES
 from ..models import ImportLineIssue, ImportRun
@@ -92,7 +93,7 @@ class ImportLineIssueSerializer(ModelSerializer):
         responses={200: ImportRunSerializer, 201: ImportRunSerializer, **errors(400, 403)},
     ),
 )
-class ImportRunViewSet(HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ImportRunViewSet(TenantScopedViewSetMixin, HistoryMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = ImportRun.objects.select_related("created_by")
     serializer_class = ImportRunSerializer
     permission_classes = [ViewThenServices]

@@ -177,7 +177,8 @@ class BulkReviewSerializer(serializers.Serializer):
     reason_code = serializers.SlugField(required=False, allow_blank=True, default="", help_text=REASON_CODE_HELP)
 
     def validate_ids(self, ids: list[int]) -> list[int]:
-        refuse_unknown_ids(qa_pair_ids_unknown(ids), what="QA pairs", consequence="nothing was decided")
+        user = self.context["request"].user if "request" in self.context else None
+        refuse_unknown_ids(qa_pair_ids_unknown(ids, user=user), what="QA pairs", consequence="nothing was decided")
         return ids
 
 

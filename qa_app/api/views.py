@@ -7,6 +7,7 @@ from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices
 from synthgov.api.serializers import errors
+from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from .. import services
 from ..agreement import agreement_figures
@@ -38,7 +39,13 @@ from .serializers import (
         responses={200: QAPairSerializer, **errors(400, 403, 404)},
     ),
 )
-class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class QAPairViewSet(
+    TenantScopedViewSetMixin,
+    HistoryMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     queryset = QAPair.objects.select_related("reviewed_by")
     serializer_class = QAPairSerializer
     permission_classes = [ViewThenServices]
@@ -103,10 +110,11 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     )
     @action(detail=False, methods=["post"], filter_backends=[])
     def review(self, request):
-        decision = BulkReviewSerializer(data=request.data)
+        decision = BulkReviewSerializer(data=request.data, context={"request": request})
         decision.is_valid(raise_exception=True)
         result = services.qa_pairs_review(
-            pairs=QAPair.objects.filter(pk__in=decision.validated_data["ids"]),
+            # Another tenant's ids are skipped like unknown ones (never confirmed to exist).
+            pairs=self.get_queryset().filter(pk__in=decision.validated_data["ids"]),
             approve=decision.validated_data["decision"] == "approve",
             acting_user=request.user,
             reason=decision.validated_data["reason"],
@@ -149,7 +157,7 @@ class QAPairViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def agreement(self, request):
-        return Response(AgreementSerializer(agreement_figures()).data)
+        return Response(AgreementSerializer(agreement_figures(user=request.user)).data)
 
     @extend_schema(
         summary="Claim the next pending pair of a queue for the caller",

@@ -22,6 +22,7 @@ from synthgov.history import MAX_REASON_CHARS as MAX_REASON_CHARS
 from synthgov.history import change_reason as change_reason_for
 from synthgov.history import clean_reason, record_bulk_change, record_change
 from synthgov.text_limits import refuse_text_problems
+from tenants_app.services import tenant_require
 
 from ..assessment import assess_pair, index_pair
 from ..models import QAPair, RejectReason
@@ -311,6 +312,7 @@ def qa_pair_refuse_duplicate(pair: QAPair) -> None:
 def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     """A pair typed by a person: source operator, pending review."""
     _require_permission(acting_user, "add_qapair", "Writing QA pairs")
+    tenant_require(acting_user=acting_user, key=pair.tenant_id)
     refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
     pair.source = QAPair.Source.OPERATOR
     qa_pair_refuse_duplicate(pair)

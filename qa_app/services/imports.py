@@ -27,6 +27,7 @@ from django_q.tasks import async_task
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import clean_reason, record_bulk_change, record_change
 from templates_app.selectors import taxonomy_keys_unknown
+from tenants_app.services import tenant_require
 
 from ..assessment import NearDuplicateIndex, content_flags
 from ..assessment.completeness import content_reasons
@@ -101,6 +102,7 @@ def import_run_create(
     require_permission(acting_user, IMPORT_PERMISSION, doing="Importing QA pairs")
     approval_reason = _approval_reason(request, acting_user)
     _refuse_bad_request(request)
+    tenant_require(acting_user=acting_user, key=request.tenant_id)
     if sum(bool(given) for given in (path, upload is not None, command_line_file)) != 1:
         raise InvalidInput("Give either a file to upload or a path under SYNTHGOV_IMPORT_DIR.", field="file")
     if command_line_file:

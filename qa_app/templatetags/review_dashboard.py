@@ -17,7 +17,7 @@ def review_dashboard(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.has_perm(VIEW_PERMISSION):
         return {"shown": False}
-    figures = dashboard_figures()
+    figures = dashboard_figures(user=user)
     return {
         "shown": True,
         "figures": figures,

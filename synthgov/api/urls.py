@@ -9,6 +9,7 @@ from jobs_app.api.views import JobViewSet, RejectedArtifactViewSet
 from qa_app.api.imports import ImportRunViewSet
 from qa_app.api.views import QAPairViewSet
 from templates_app.api.views import ChapterViewSet, PromptTemplateViewSet, SubchapterViewSet, TemplateVersionViewSet
+from tenants_app.api.views import TenantViewSet
 from webhooks_app.api.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
@@ -25,6 +26,7 @@ router.register("imports", ImportRunViewSet)
 router.register("collections", CollectionViewSet)
 router.register("releases", ReleaseViewSet)
 router.register("membership-fills", MembershipFillViewSet)
+router.register("tenants", TenantViewSet)
 router.register("webhooks", WebhookEndpointViewSet)
 router.register("webhook-deliveries", WebhookDeliveryViewSet)
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "synthgov.apps.SynthgovConfig",
+    "tenants_app",
     "templates_app",
     "jobs_app",
     "qa_app",

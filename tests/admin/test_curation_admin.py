@@ -21,8 +21,8 @@ def approved(count: int, **fields) -> list[QAPair]:
 
 
 # Session and user, the collection (its counts annotated), the member preview, four grouped figures,
-# the release inline and the like: the same whatever the number of members.
-PAGE_QUERIES = 11
+# the release inline and the like, and the user's tenant keys: the same whatever the number of members.
+PAGE_QUERIES = 12
 
 
 def change_url(collection) -> str:

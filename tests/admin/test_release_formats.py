@@ -54,7 +54,7 @@ def test_release_without_a_format_chosen_asks_again(client, curator, collection)
     assert not Release.objects.exists()
 
 
-def test_collection_form_keeps_default_formats_and_description(admin_client):
+def test_collection_form_keeps_default_formats_and_description(admin_client, suite_tenants):
     response = admin_client.post(
         reverse("admin:collections_app_collection_add"),
         {

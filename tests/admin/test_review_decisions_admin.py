@@ -14,7 +14,8 @@ from tests.factories import (
     TwoReviewerPairFactory,
 )
 
-INDEX_QUERIES = 8
+# ... and one for the user's tenant keys (tenants_app.scoping, once per request).
+INDEX_QUERIES = 9
 
 
 def action_url(obj, name, model_name="qapair"):

@@ -6,6 +6,7 @@ import pytest
 from collections_app.models import Collection, Membership, Release, Split
 from collections_app.services import collection_add_pairs
 from qa_app.models import QAPair
+from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory, QAPairFactory
 
 COLLECTIONS = "/api/v1/collections/"
@@ -45,6 +46,9 @@ def test_a_curator_changing_a_guarded_setting_answers_403_and_changes_nothing(ap
 
 @pytest.mark.parametrize("setting", GUARDED_CHANGES)
 def test_an_approver_changes_a_guarded_setting(api, approver, collection, setting):
+    if setting == "cross_tenant":
+        # A cross-tenant collection holds every tenant's pairs: only who sees them all acts on it.
+        grant_view_all_tenants(approver)
     response = api(approver).patch(detail(collection), GUARDED_CHANGES[setting], format="json")
 
     assert response.status_code == 200
@@ -91,6 +95,7 @@ def test_adding_a_pair_of_another_tenant_answers_400_naming_the_rule_and_the_pai
 
 
 def test_a_leak_answers_409_naming_the_pairs(api, curator):
+    grant_view_all_tenants(curator)
     collection = CollectionFactory(cross_tenant=True, tenant_id="")
     train = approved(tenant_id="acme", question="Same?", answer="Yes.")
     test = approved(tenant_id="globex", question="Same?", answer="Yes.")

@@ -108,7 +108,7 @@ def test_json_nested_deeper_than_the_setting_answers_400_naming_the_field(api, s
     assert response.json() == {"detail": message, "metadata": [message]}
 
 
-def test_json_as_deep_as_the_setting_is_accepted(api, superuser_factory, settings):
+def test_json_as_deep_as_the_setting_is_accepted(api, superuser_factory, settings, suite_tenants):
     settings.SYNTHGOV_MAX_JSON_DEPTH = 5
 
     response = api(superuser_factory()).post(PAIRS, {**NEW_PAIR, "metadata": {"a": nested(3)}}, format="json")

@@ -76,3 +76,17 @@ def test_promote_with_a_question_over_the_cap_answers_400_naming_it(api, reviewe
 
     assert response.status_code == 400
     assert "question" in response.json()
+
+
+@pytest.mark.parametrize("job", ["-1.7976931348623155e+308", str(2**63), "0", "1.5", "x"])
+def test_the_rejected_artifacts_job_filter_answers_400_for_what_is_not_a_row_id(api, reviewer, job):
+    response = api(reviewer).get(ARTIFACTS, {"job": job})
+
+    assert response.status_code == 400
+    assert "job" in response.json()
+
+
+def test_the_rejected_artifacts_job_filter_takes_a_row_id(api, reviewer, pending_job):
+    response = api(reviewer).get(ARTIFACTS, {"job": str(pending_job.pk)})
+
+    assert response.status_code == 200

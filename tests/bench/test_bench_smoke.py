@@ -62,6 +62,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
         "review_queue",
         "import_jsonl",
         "import_parquet",
+        "tenant_filter",
         "webhooks",
         "ops",
     }

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connections
 
 from synthgov.roles import ensure_roles
+from tests.conftest import join_tenants
 
 from .pages import Browser, Credentials
 
@@ -51,6 +52,8 @@ def role_users(transactional_db) -> dict[str, Credentials]:
         username, password = f"first-hour-{name}", f"{name}-Pa55word!"
         user = get_user_model().objects.create_user(username, password=password, is_staff=True)
         user.groups.add(Group.objects.get(name=group))
+        # Members of the suite's tenants (acme, globex), as the role fixtures of the other tests.
+        join_tenants(user)
         users[name] = Credentials(username, password, user)
     return users
 

@@ -4,12 +4,16 @@ for an approver, and a release refused by the leak guard is a message on the sam
 from collections_app.models import Collection, Split
 from collections_app.services import collection_add_pairs
 from qa_app.models import QAPair
+from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory, QAPairFactory
 
 
 def test_the_collection_page_guards_its_settings_and_reports_a_leak(browser, role_users):
     collection = CollectionFactory(slug="bench-guards", cross_tenant=True, tenant_id="")
     curator = role_users["curator"]
+    # A cross-tenant collection is for those who see every tenant (an explicit grant).
+    grant_view_all_tenants(curator.user)
+    grant_view_all_tenants(role_users["approver"].user)
     for tenant, split in (("acme", Split.TRAIN), ("globex", Split.TEST)):
         pair = QAPairFactory(
             tenant_id=tenant, question="Same?", answer="Yes.", review_status=QAPair.ReviewStatus.APPROVED

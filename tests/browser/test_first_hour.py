@@ -93,7 +93,7 @@ def operator_runs_a_job(browser: Browser, users, version: TemplateVersion, clust
     browser.page.click(".object-tools a:text-is('Trigger job')")
     assert browser.page.input_value("#id_template_version") == str(version.pk)
     browser.page.fill("#id_record_count", "30")
-    browser.page.fill("#id_tenant_id", "acme")
+    browser.page.select_option("#id_tenant_id", "acme")
     browser.step("operator fills the trigger form")
     browser.page.click("input[type=submit][value='Trigger job']")
     browser.page.wait_for_selector(".field-progress progress")

@@ -23,7 +23,7 @@ def test_the_job_page_moves_its_bar_to_100_percent_in_place(browser, role_users,
     browser.page.click("text=Trigger a job")
     browser.page.select_option("#id_template_version", str(approved_sums.pk))
     browser.page.fill("#id_record_count", "120")
-    browser.page.fill("#id_tenant_id", "acme")
+    browser.page.select_option("#id_tenant_id", "acme")
     browser.step("trigger form filled")
     browser.page.click("input[type=submit][value='Trigger job']")
     browser.page.wait_for_selector(".field-progress progress")

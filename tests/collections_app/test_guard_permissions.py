@@ -15,6 +15,7 @@ from collections_app.services import (
     collection_save,
 )
 from synthgov.errors import PermissionRefused, permission_missing_message
+from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory
 
 GUARDED = {
@@ -50,6 +51,7 @@ def test_a_curator_may_not_change_a_guarded_setting(curator, setting):
 
 @pytest.mark.parametrize("setting", GUARDED)
 def test_an_approver_may_change_a_guarded_setting_and_the_history_says_so(approver, setting):
+    grant_view_all_tenants(approver)  # making a collection cross-tenant needs to see every tenant
     fields, _ = GUARDED[setting]
     collection = CollectionFactory()
 
@@ -134,6 +136,7 @@ def test_a_curator_ticking_allow_pii_in_the_admin_changes_nothing_guarded(client
 
 
 def test_an_approver_sets_allow_pii_and_cross_tenant_in_the_admin(client, approver):
+    grant_view_all_tenants(approver)
     collection = CollectionFactory()
     client.force_login(approver)
 
@@ -158,6 +161,7 @@ def test_an_approver_lifting_the_wall_in_the_admin_must_give_a_reason(client, ap
 
 
 def test_a_leak_refused_in_the_admin_is_a_message_on_the_collection_page(client, curator, approved_pair):
+    grant_view_all_tenants(curator)
     collection = CollectionFactory(cross_tenant=True, tenant_id="")
     train = approved_pair(tenant_id="acme", question="Same?", answer="Yes.")
     test = approved_pair(tenant_id="globex", question="Same?", answer="Yes.")

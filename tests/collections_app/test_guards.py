@@ -13,6 +13,7 @@ from qa_app.assessment import index_pair
 from qa_app.models import QAPair
 from qa_app.services import qa_pairs_review
 from synthgov.errors import InvalidInput, TransitionRefused
+from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory
 
 PII_FLAG = {"code": "pii_email", "field": "answer", "match": "j***@e***.com"}
@@ -61,7 +62,8 @@ def test_adding_a_pair_of_another_tenant_is_refused_naming_the_rule_and_the_pair
     assert not Membership.objects.exists()
 
 
-def test_a_cross_tenant_collection_takes_pairs_of_every_tenant(approved_pair, add):
+def test_a_cross_tenant_collection_takes_pairs_of_every_tenant(approved_pair, add, curator):
+    grant_view_all_tenants(curator)  # a cross-tenant collection is only for those who see every tenant
     collection = CollectionFactory(cross_tenant=True, tenant_id="")
 
     result = add(collection, approved_pair(tenant_id="acme"), approved_pair(tenant_id="globex"))

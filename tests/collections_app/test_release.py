@@ -19,6 +19,7 @@ from collections_app.services import (
 from qa_app.models import QAPair
 from qa_app.services import qa_pair_edit, qa_pair_reopen, qa_pairs_review
 from synthgov.errors import PermissionRefused, TransitionRefused
+from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory
 
 
@@ -147,8 +148,10 @@ def test_release_includes_pairs_of_production_jobs_with_their_lineage(
 
 
 @pytest.fixture
-def two_tenant_collection(db):
-    """Same content is unique per tenant: exact duplicates meet in a cross-tenant collection."""
+def two_tenant_collection(curator):
+    """Same content is unique per tenant: exact duplicates meet in a cross-tenant collection (which
+    only a user who sees every tenant may fill and release)."""
+    grant_view_all_tenants(curator)
     return CollectionFactory(cross_tenant=True, tenant_id="")
 
 

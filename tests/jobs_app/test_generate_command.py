@@ -6,6 +6,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from jobs_app.models import GenerationJob
+from tests.conftest import join_tenants
+
+
+@pytest.fixture(autouse=True)
+def operator_in_the_default_tenant(operator):
+    """The command's default tenant is `default`; its operator is a member."""
+    return join_tenants(operator, "default")
 
 
 def generate(*args, **options) -> str:

@@ -1,11 +1,14 @@
 """job_trigger: who may start which job on which version, and idempotent submission."""
 
+import re
+
 import pytest
 
 from jobs_app.models import GenerationJob
 from jobs_app.services import job_trigger
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from templates_app.services import template_version_archive
+from tenants_app.services import TENANT_REQUIRED
 
 
 def test_trigger_creates_a_pending_job_carrying_the_request(job_request, operator, approved_version):
@@ -111,7 +114,7 @@ def test_trigger_refuses_an_unknown_generator(job_request, operator):
 
 
 def test_trigger_refuses_a_blank_tenant(job_request, operator):
-    with pytest.raises(InvalidInput, match=r"Tenant id \(tenant_id\) is required"):
+    with pytest.raises(InvalidInput, match=re.escape(TENANT_REQUIRED)):
         job_trigger(request=job_request(tenant_id="  "), acting_user=operator)
 
     assert not GenerationJob.objects.exists()

@@ -71,7 +71,7 @@ def test_editing_a_pairs_text_to_add_pii_flags_it(db, reviewer):
 
 
 def test_editing_the_pii_away_clears_the_flags_and_restores_the_score(db, reviewer):
-    clean_score = create(reviewer, tenant_id="other").quality_score
+    clean_score = create(reviewer, tenant_id="globex").quality_score
     pair = create(reviewer, answer=PII_ANSWER)
 
     qa_pair_edit(pair=pair, acting_user=reviewer, answer=CLEAN_ANSWER)

@@ -53,8 +53,8 @@ def test_a_job_naming_a_subchapter_of_a_chapter_level_template_samples_only_that
 def test_a_job_samples_person_names_in_its_locale(version_with, run_job):
     version = version_with("{{ customer }} asks: what is {{ a }} plus {{ b }}?", customer={"sampler": "person"})
 
-    german = run_job(version, production=False, locale="de", record_count=5, tenant_id="de")
-    american = run_job(version, production=False, locale="en", record_count=5, tenant_id="us")
+    german = run_job(version, production=False, locale="de", record_count=5, tenant_id="acme")
+    american = run_job(version, production=False, locale="en", record_count=5, tenant_id="globex")
 
     german_sampler = VariableSampler(version.variables, SamplingContext(locale="de_DE"))
     german_pairs = QAPair.objects.filter(job=german)

@@ -16,6 +16,7 @@ from collections_app.models import Collection
 from jobs_app.models import GenerationJob
 from qa_app.models import normalised_content_hash
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
+from tenants_app.services import tenants_ensure
 
 TENANT = "bench"
 EXPORT_COLLECTION = "bench-export"
@@ -136,7 +137,16 @@ def is_loaded(n: int) -> bool:
     return bool(marker and marker.name == f"{n} pairs")
 
 
+def bench_tenant(key: str = TENANT) -> str:
+    """`key`, made a tenant if it is not one yet (services refuse rows of unknown tenants)."""
+    tenants_ensure([key])
+    return key
+
+
 def bench_user():
+    """The superuser every scenario acts as; the fixture's tenant exists once it is asked for
+    (also in a database kept from before tenants were enforced)."""
+    bench_tenant()
     user, created = get_user_model().objects.get_or_create(
         username=BENCH_USER, defaults={"is_staff": True, "is_superuser": True}
     )

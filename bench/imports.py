@@ -28,7 +28,7 @@ from qa_app.models import ImportRun, normalised_content_hash
 from qa_app.services.imports import ImportRequest, import_run_create
 
 from .child import run_child
-from .fixture import WORDS, bench_user
+from .fixture import WORDS, bench_tenant, bench_user
 from .results import Result
 
 BATCH = 2000
@@ -116,7 +116,7 @@ def _import(n: int, file_format: str) -> list[Result]:
         parse = _parse_seconds(path, file_format)
         checks = _parse_and_check_seconds(path, file_format)
         run, _ = import_run_create(
-            request=ImportRequest(tenant_id=f"bench-import-{run_tag}", locale="en", shape="plain"),
+            request=ImportRequest(tenant_id=bench_tenant(f"bench-import-{run_tag}"), locale="en", shape="plain"),
             acting_user=bench_user(),
             command_line_file=path,
             enqueue=False,

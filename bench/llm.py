@@ -23,7 +23,7 @@ from jobs_app.models import GenerationJob, GeneratorProfile
 from jobs_app.services import JobRequest, job_trigger
 from templates_app.models import PromptTemplate, TemplateVersion
 
-from .fixture import bench_user
+from .fixture import bench_tenant, bench_user
 from .results import Result
 
 LATENCY_SECONDS = 0.2
@@ -113,7 +113,7 @@ def _profile(base_url: str, maximum: int) -> GeneratorProfile:
 def _run(version, user, profile: GeneratorProfile, records: int, seed: int) -> tuple[float, GenerationJob]:
     request = JobRequest(
         template_version=version,
-        tenant_id=f"bench-llm-{uuid.uuid4().hex[:8]}",
+        tenant_id=bench_tenant(f"bench-llm-{uuid.uuid4().hex[:8]}"),
         record_count=records,
         target_surface="training",
         seed=seed,

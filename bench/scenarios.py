@@ -32,7 +32,7 @@ from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from .fill import fill
-from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_user
+from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_tenant, bench_user
 from .formats import formats
 from .imports import import_jsonl, import_parquet
 from .llm import llm_generation
@@ -146,7 +146,7 @@ def generation(n: int, repeat: int) -> list[Result]:
     for attempt in range(repeat):
         request = JobRequest(
             template_version=version,
-            tenant_id=f"bench-generation-{uuid.uuid4().hex[:8]}",
+            tenant_id=bench_tenant(f"bench-generation-{uuid.uuid4().hex[:8]}"),
             record_count=records,
             target_surface="training",
             seed=attempt,

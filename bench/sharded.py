@@ -18,7 +18,7 @@ from django_q.conf import Conf
 from jobs_app.models import GenerationJob
 from jobs_app.services import JobRequest, job_trigger
 
-from .fixture import bench_user
+from .fixture import bench_tenant, bench_user
 from .results import Result
 
 SHARDS = 2
@@ -55,7 +55,7 @@ def _stop_cluster(process: subprocess.Popen) -> None:
 def _run_on_cluster(version, user, records: int, seed: int) -> tuple[float, GenerationJob]:
     request = JobRequest(
         template_version=version,
-        tenant_id=f"bench-sharded-{uuid.uuid4().hex[:8]}",
+        tenant_id=bench_tenant(f"bench-sharded-{uuid.uuid4().hex[:8]}"),
         record_count=records,
         target_surface="training",
         seed=seed,

@@ -134,9 +134,11 @@ def test_the_concurrency_learnt_carries_over_to_the_next_job_in_the_process(run_
 
     job = run_openai(record_count=1)
 
-    # 4 -> 2 on the 429s, then 3 after the round of 2 retries that got replies.
-    assert series(first)[-1] == (3, "increase")
-    assert series(job)[0] == (3, "start")
+    # The 429s halved the profile's 4 (once or, when they straddle two rounds on a busy machine,
+    # twice) before fast replies added one back: the next job starts where the first one ended.
+    learnt, _ = series(first)[-1]
+    assert learnt < 4
+    assert series(job)[0] == (learnt, "start")
 
 
 def test_the_job_page_shows_the_concurrency_over_time(run_openai, fake_openai, client, superuser_factory):

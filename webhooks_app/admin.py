@@ -19,12 +19,16 @@ from synthgov.admin_tools import (
     reported_to,
 )
 from synthgov.errors import DomainError
+from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
+from tenants_app.scoping import sees_all_tenants
+from tenants_app.selectors import tenant_choices
 
 from . import services
 from .events import EVENTS
 from .models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SECRET_HIDDEN = "Hidden. It was shown once, when the endpoint was added."
+EVERY_TENANT = "every tenant (needs the right to see every tenant)"
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -39,6 +43,12 @@ class WebhookEndpointForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     description = forms.CharField(max_length=MAX_DESCRIPTION_CHARS, required=False, widget=forms.Textarea)
+    # Choices are the user's tenants, set per request by the admin (see WebhookEndpointAdmin.get_form).
+    tenant_id = forms.ChoiceField(
+        label="Tenant",
+        required=False,
+        help_text="Only this tenant's events (and the shared template events).",
+    )
 
     class Meta:
         model = WebhookEndpoint
@@ -90,7 +100,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(GovernedHistoryAdmin):
+class WebhookEndpointAdmin(TenantScopedAdminMixin, GovernedHistoryAdmin):
     form = WebhookEndpointForm
     list_display = ["__str__", "event_list", "tenant_id", "active", "delivery_counts", "created_at"]
     list_filter = ["active", "tenant_id"]
@@ -107,6 +117,19 @@ class WebhookEndpointAdmin(GovernedHistoryAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        choices = [(key, key) for key in tenant_choices(request.user)]
+        if sees_all_tenants(request.user):
+            choices.insert(0, ("", EVERY_TENANT))
+
+        class TenantChoiceForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["tenant_id"].choices = choices
+
+        return TenantChoiceForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(delivery_count=Count("deliveries"))
@@ -206,11 +229,13 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadableJSONMixin, ReadOnlyAdmin):
+class WebhookDeliveryAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ReadOnlyAdmin):
+    # A delivery is seen by whoever sees its endpoint.
+    tenant_field = "endpoint__tenant_id"
     # The log grows with every event: no COUNT(*) of it per page.
     paginator = LargeTablePaginator
     list_display = ["__str__", "subject", "endpoint", "status", "attempts", "next_attempt_at", "created_at"]
-    list_filter = ["status", "event", "endpoint"]
+    list_filter = ["status", "event", ("endpoint", TenantScopedRelatedFilter)]
     list_select_related = ["endpoint"]
     search_fields = ["subject", "webhook_id"]
     fields = [
@@ -248,7 +273,8 @@ class WebhookDeliveryAdmin(ReadableJSONMixin, ReadOnlyAdmin):
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(ReadOnlyAdmin):
+class WebhookAttemptAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
+    tenant_field = "delivery__endpoint__tenant_id"
     paginator = LargeTablePaginator
     list_display = ["__str__", "at", "status_code", "latency_ms", "short_error"]
     list_filter = ["status_code"]

@@ -23,8 +23,10 @@ from django.utils import timezone
 from django_fsm import can_proceed
 from django_q.tasks import async_task
 
-from synthgov.errors import InvalidInput, TransitionRefused, require_permission
+from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused, require_permission
 from synthgov.history import clean_reason, record_change
+from tenants_app.scoping import sees_all_tenants
+from tenants_app.services import tenant_require
 
 from . import sending
 from .addresses import url_problem
@@ -46,6 +48,10 @@ TENANT_TOO_LONG = "The tenant id (tenant_id) has at most 100 characters."
 EVENTS_REQUIRED = "Choose at least one event (events); the events are: {events}."
 EVENTS_UNKNOWN = "Unknown event(s) {unknown}; the events are: {events}."
 EVENTS_NOT_A_LIST = "Events (events) must be a list of event names; the events are: {events}."
+EVERY_TENANT_NEEDS_VIEW_ALL = (
+    "An endpoint without a tenant (empty tenant_id) receives every tenant's events, so only a user who "
+    "sees every tenant may manage it; give one of your tenants (tenant_id)."
+)
 ENDPOINT_INACTIVE = "Webhook {pk} is disabled; enable it first (its pending deliveries are sent then)."
 DELIVERY_SUCCEEDED = "Delivery #{pk} was received already; there is nothing to retry."
 DISABLED_NOTE = (
@@ -95,6 +101,19 @@ def _refuse_problems(endpoint: WebhookEndpoint) -> None:
         )
 
 
+def _require_tenant_access(acting_user, tenant_id: str) -> None:
+    """Refuse `acting_user` an endpoint of a tenant they do not see. An endpoint without a tenant
+    hears every tenant's events (payloads name jobs, releases and imports), so it is for users
+    who see every tenant. A system caller (acting_user None) may do anything."""
+    if acting_user is None:
+        return
+    if not tenant_id:
+        if not sees_all_tenants(acting_user):
+            raise PermissionRefused(EVERY_TENANT_NEEDS_VIEW_ALL, field="tenant_id")
+        return
+    tenant_require(acting_user=acting_user, key=tenant_id)
+
+
 def _ordered_events(events) -> list[str]:
     """The subscribed events in the catalogue's order, each once."""
     return [event for event in EVENTS if event in set(events)]
@@ -117,6 +136,7 @@ def webhook_endpoint_create(
         created_by=acting_user,
     )
     _refuse_problems(endpoint)
+    _require_tenant_access(acting_user, endpoint.tenant_id)
     endpoint.events = _ordered_events(events)
     record_change(endpoint, user=acting_user, action="created")
     endpoint.save()
@@ -130,12 +150,14 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, acting_user, reason: s
     require_permission(acting_user, CHANGE_PERMISSION, doing="Changing webhook endpoints")
     reason = clean_reason(reason)
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    _require_tenant_access(acting_user, endpoint.tenant_id)
     was_active = endpoint.active
     for name, value in changes.items():
         if name not in ("url", "events", "description", "tenant_id", "active"):
             raise InvalidInput(f"A webhook endpoint has no changeable field {name!r}.", field=name)
         setattr(endpoint, name, value.strip() if name in ("url", "tenant_id") else value)
     _refuse_problems(endpoint)
+    _require_tenant_access(acting_user, endpoint.tenant_id)
     endpoint.events = _ordered_events(endpoint.events)
     action = "changed"
     if endpoint.active and not was_active:
@@ -158,6 +180,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, acting_user, reason: s
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, acting_user, reason: str = "") -> None:
     """Delete an endpoint and its delivery log (disable it instead to keep the log)."""
     require_permission(acting_user, DELETE_PERMISSION, doing="Deleting webhook endpoints")
+    _require_tenant_access(acting_user, endpoint.tenant_id)
     record_change(endpoint, user=acting_user, action="deleted", reason=clean_reason(reason))
     endpoint.delete()
 
@@ -166,6 +189,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, acting_user, reason: s
 def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint, acting_user) -> WebhookDelivery:
     """Queue a `webhook.test` event to this one endpoint (whatever it subscribes to), sent like any other."""
     require_permission(acting_user, CHANGE_PERMISSION, doing="Sending a test event to a webhook endpoint")
+    _require_tenant_access(acting_user, endpoint.tenant_id)
     if not endpoint.active:
         raise TransitionRefused(ENDPOINT_INACTIVE.format(pk=endpoint.pk))
     now = timezone.now()
@@ -192,6 +216,7 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, acting_user) -> Webhook
     """Send a pending or given-up delivery now (one more attempt for a given-up one)."""
     require_permission(acting_user, RETRY_PERMISSION, doing="Retrying webhook deliveries")
     delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+    _require_tenant_access(acting_user, delivery.endpoint.tenant_id)
     if not can_proceed(delivery.retry):
         raise TransitionRefused(DELIVERY_SUCCEEDED.format(pk=delivery.pk))
     if not delivery.endpoint.active:

@@ -1,15 +1,15 @@
 import django_filters
-from django import forms
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from qa_app.api.serializers import QAPairSerializer
+from synthgov.api.filters import ObjectIdFilter
 from synthgov.api.history import HistoryMixin
 from synthgov.api.pagination import IdCursorPagination
 from synthgov.api.permissions import ViewThenServices, can_view
-from synthgov.api.serializers import MAX_DB_INTEGER, ReasonSerializer, errors
+from synthgov.api.serializers import ReasonSerializer, errors
 from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from .. import services
@@ -135,18 +135,7 @@ class JobViewSet(TenantScopedViewSetMixin, HistoryMixin, mixins.CreateModelMixin
         return self.get_paginated_response(DuplicateRecordSerializer(page, many=True).data)
 
 
-class ObjectIdFilter(django_filters.NumberFilter):
-    """A row id: a positive 64-bit integer; anything else is a 400, never a database error."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=MAX_DB_INTEGER, **kwargs)
-
-
 class RejectedArtifactFilter(django_filters.FilterSet):
-    # A plain id, not a choice of every job: another tenant's job id is then "no rows", exactly as
-    # an unknown id, rather than a 400 that would confirm it exists.
     job = ObjectIdFilter(field_name="job_id")
 
     class Meta:

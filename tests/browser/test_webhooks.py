@@ -25,7 +25,8 @@ def test_an_operator_adds_an_endpoint_sees_the_secret_once_and_reads_its_deliver
     browser.page.fill("#id_url", receiver.url)
     browser.page.check("input[name=events][value='job.succeeded']")
     browser.page.check("input[name=events][value='release.published']")
-    browser.step("the add form with events as checkboxes")
+    browser.page.select_option("#id_tenant_id", "acme")
+    browser.step("the add form with events as checkboxes and the operator's tenants to choose from")
     browser.page.click("input[name=_save]")
     browser.page.wait_for_selector("#webhook-secret")
     secret = browser.page.input_value("#webhook-secret")
@@ -34,6 +35,7 @@ def test_an_operator_adds_an_endpoint_sees_the_secret_once_and_reads_its_deliver
     endpoint = WebhookEndpoint.objects.get()
     assert secret == endpoint.secret
     assert endpoint.events == ["job.succeeded", "release.published"]
+    assert endpoint.tenant_id == "acme"
     receiver.secret = secret
     browser.page.click("text=Go to the endpoint")
     browser.page.wait_for_selector("#id_url")

@@ -13,6 +13,7 @@ from jobs_app.services import JobRequest, job_trigger
 from qa_app.models import ImportLineIssue, ImportRun, QAPair, ReviewDecision
 from tests.conftest import grant_view_all_tenants
 from tests.factories import CollectionFactory, QAPairFactory, ReviewDecisionFactory, UserFactory
+from webhooks_app.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 TENANT_A, TENANT_B = "acme", "globex"
 # Everything the roles of the matrix do, and what every view needs; never view_all_tenants.
@@ -35,6 +36,28 @@ class World:
     release: Release
     item: ReleaseItem
     fill: MembershipFill
+    endpoint: WebhookEndpoint  # of this tenant's events
+    delivery: WebhookDelivery  # a given-up one, so it can be retried
+    attempt: WebhookAttempt
+
+
+def _webhook(tenant: str) -> tuple[WebhookEndpoint, WebhookDelivery, WebhookAttempt]:
+    # Stored directly: the SSRF guard of the services would refuse any address a test can name.
+    endpoint = WebhookEndpoint.objects.create(
+        url=f"https://hooks.{tenant}.example/", events=["job.succeeded"], tenant_id=tenant, secret="whsec_test"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="job.succeeded",
+        tenant_id=tenant,
+        subject=f"{tenant} job",
+        payload={"tenant_id": tenant},
+        webhook_id=f"msg_{tenant}",
+        status=WebhookDelivery.Status.FAILED,
+        attempts=1,
+    )
+    attempt = WebhookAttempt.objects.create(delivery=delivery, number=1, at=delivery.created_at, status_code=500)
+    return endpoint, delivery, attempt
 
 
 def _world(tenant: str, *, version, root, index: int) -> World:
@@ -66,6 +89,7 @@ def _world(tenant: str, *, version, root, index: int) -> World:
     collection_add_pairs(collection=collection, pairs=[pair], acting_user=root)
     release = collection_release(collection=collection, acting_user=root, formats=["openai_chat"])
     fill = MembershipFill.objects.create(collection=collection, requested_by=root)
+    endpoint, delivery, attempt = _webhook(tenant)
     return World(
         job=job,
         pair=pair,
@@ -79,6 +103,9 @@ def _world(tenant: str, *, version, root, index: int) -> World:
         release=release,
         item=release.items.get(),
         fill=fill,
+        endpoint=endpoint,
+        delivery=delivery,
+        attempt=attempt,
     )
 
 

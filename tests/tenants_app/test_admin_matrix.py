@@ -24,6 +24,9 @@ OBJECTS = {
     "collections_app_releaseitem": lambda w: w.item,
     "collections_app_membershipfill": lambda w: w.fill,
     "tenants_app_tenant": lambda w: Tenant.objects.get(key=w.collection.tenant_id),
+    "webhooks_app_webhookendpoint": lambda w: w.endpoint,
+    "webhooks_app_webhookdelivery": lambda w: w.delivery,
+    "webhooks_app_webhookattempt": lambda w: w.attempt,
 }
 WITH_HISTORY = [
     "qa_app_qapair",
@@ -34,6 +37,7 @@ WITH_HISTORY = [
     "collections_app_release",
     "collections_app_membershipfill",
     "tenants_app_tenant",
+    "webhooks_app_webhookendpoint",
 ]
 # Pages of one object beyond the change page (GET).
 PAGES = {

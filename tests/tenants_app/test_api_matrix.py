@@ -35,6 +35,10 @@ DETAILS = {
     "release file": lambda w: f"{API}/releases/{w.release.pk}/files/{w.release.files[0]['name']}/",
     "membership fill": lambda w: f"{API}/membership-fills/{w.fill.pk}/",
     "tenant": lambda w: f"{API}/tenants/{w.job.tenant_id}/",
+    "webhook": lambda w: f"{API}/webhooks/{w.endpoint.pk}/",
+    "webhook history": lambda w: f"{API}/webhooks/{w.endpoint.pk}/history/",
+    "webhook deliveries": lambda w: f"{API}/webhooks/{w.endpoint.pk}/deliveries/",
+    "webhook delivery": lambda w: f"{API}/webhook-deliveries/{w.delivery.pk}/",
 }
 
 # (name, list URL, the row's id field, the world's object, the model's path to the tenant key).
@@ -47,6 +51,8 @@ LISTS = {
     "releases": (f"{API}/releases/", "id", lambda w: w.release, "collection__tenant_id"),
     "membership fills": (f"{API}/membership-fills/", "id", lambda w: w.fill, "collection__tenant_id"),
     "tenants": (f"{API}/tenants/", "key", lambda w: Tenant.objects.get(key=w.job.tenant_id), "key"),
+    "webhooks": (f"{API}/webhooks/", "id", lambda w: w.endpoint, "tenant_id"),
+    "webhook deliveries": (f"{API}/webhook-deliveries/", "id", lambda w: w.delivery, "endpoint__tenant_id"),
 }
 
 
@@ -85,6 +91,10 @@ ACTIONS = {
     "add members by filter": ("post", lambda w: f"{API}/collections/{w.collection.pk}/members/add-by-filter/", {}),
     "release collection": ("post", lambda w: f"{API}/collections/{w.collection.pk}/releases/", {}),
     "tenant members": ("get", lambda w: f"{API}/tenants/{w.job.tenant_id}/memberships/", None),
+    "change webhook": ("patch", lambda w: f"{API}/webhooks/{w.endpoint.pk}/", {"description": "Renamed"}),
+    "delete webhook": ("delete", lambda w: f"{API}/webhooks/{w.endpoint.pk}/", None),
+    "test webhook": ("post", lambda w: f"{API}/webhooks/{w.endpoint.pk}/test/", {}),
+    "retry webhook delivery": ("post", lambda w: f"{API}/webhook-deliveries/{w.delivery.pk}/retry/", {}),
 }
 
 

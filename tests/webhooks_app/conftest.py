@@ -1,5 +1,6 @@
 import pytest
 
+from tests.conftest import grant_view_all_tenants
 from webhooks_app.events import EVENTS
 from webhooks_app.services import webhook_endpoint_create
 
@@ -14,6 +15,14 @@ def receiver(settings):
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def operator(make_user):
+    """An operator who sees every tenant: the one kind of user who may add an endpoint for every
+    tenant's events (empty tenant_id), which most tests here do. tests/webhooks_app/test_tenants.py
+    covers the members of one tenant."""
+    return grant_view_all_tenants(make_user("operator", "Operators"))
 
 
 @pytest.fixture

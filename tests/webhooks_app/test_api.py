@@ -191,6 +191,8 @@ def test_deleting_an_endpoint_answers_204(api, operator, created):
 def test_api_clients_may_manage_webhooks(api, make_user, receiver):
     client = make_user("api-client", "API clients")
 
-    answer = api(client).post(WEBHOOKS, {"url": receiver.url, "events": ["release.published"]}, format="json")
+    answer = api(client).post(
+        WEBHOOKS, {"url": receiver.url, "events": ["release.published"], "tenant_id": "acme"}, format="json"
+    )
 
-    assert answer.status_code == 201
+    assert answer.status_code == 201, answer.json()

@@ -1,14 +1,17 @@
 """/api/v1/webhooks/ (endpoints) and /api/v1/webhook-deliveries/ (their log): the same model
 permissions as the admin; the services decide, these only translate."""
 
+import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from synthgov.api.filters import ObjectIdFilter
 from synthgov.api.history import HistoryMixin
 from synthgov.api.permissions import ModelPermissions, ViewThenServices, can_view
 from synthgov.api.serializers import errors
+from tenants_app.api.scoping import TenantScopedViewSetMixin
 
 from .. import services
 from ..models import WebhookDelivery, WebhookEndpoint
@@ -36,7 +39,8 @@ ENDPOINT_INPUT = ("url", "events", "description", "tenant_id", "active")
     ),
     destroy=extend_schema(summary="Delete an endpoint and its delivery log", responses={204: None, **errors(403, 404)}),
 )
-class WebhookEndpointViewSet(HistoryMixin, viewsets.ModelViewSet):
+class WebhookEndpointViewSet(TenantScopedViewSetMixin, HistoryMixin, viewsets.ModelViewSet):
+    # An endpoint without a tenant hears every tenant's events: only who sees every tenant sees it.
     queryset = WebhookEndpoint.objects.select_related("created_by")
     serializer_class = WebhookEndpointSerializer
     permission_classes = [ModelPermissions]
@@ -85,6 +89,14 @@ class WebhookEndpointViewSet(HistoryMixin, viewsets.ModelViewSet):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    endpoint = ObjectIdFilter(field_name="endpoint_id")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["endpoint", "event", "status", "tenant_id"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Webhook deliveries, newest first"),
     retrieve=extend_schema(
@@ -92,11 +104,15 @@ class WebhookEndpointViewSet(HistoryMixin, viewsets.ModelViewSet):
         responses={200: WebhookDeliveryDetailSerializer, **errors(403, 404)},
     ),
 )
-class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WebhookDeliveryViewSet(
+    TenantScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    # A delivery is seen by whoever sees its endpoint.
+    tenant_field = "endpoint__tenant_id"
     queryset = WebhookDelivery.objects.order_by("-pk")
     serializer_class = WebhookDeliverySerializer
     permission_classes = [ViewThenServices]
-    filterset_fields = ["endpoint", "event", "status", "tenant_id"]
+    filterset_class = WebhookDeliveryFilter
 
     def get_queryset(self):
         queryset = super().get_queryset()

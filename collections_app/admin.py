@@ -23,6 +23,7 @@ from synthgov.admin_tools import (
 )
 from synthgov.errors import DomainError
 from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
+from tenants_app.forms import tenant_choice_field, with_tenant_choices
 from tenants_app.scoping import for_user
 
 from . import services
@@ -100,9 +101,18 @@ class ReleaseForm(forms.Form):
     )
 
 
+NO_TENANT = "none: a cross-tenant collection"
+
+
 class CollectionForm(forms.ModelForm):
     default_formats = _formats_field(
         required=False, help_text="Formats a release writes unless it asks for others (none ticked: openai_chat)."
+    )
+    # Choices are the user's tenants, set per request (CollectionAdmin.get_form).
+    tenant_id = tenant_choice_field(
+        required=False,
+        help_text="The tenant whose pairs the collection holds. None: a cross-tenant collection "
+        "(tick cross-tenant; users who see every tenant only).",
     )
     reason = forms.CharField(
         required=False,
@@ -210,6 +220,10 @@ class CollectionAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMi
         "allow_pii": services.ALLOW_PII_PERMISSION,
         "cross_tenant": services.CROSS_TENANT_PERMISSION,
     }
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return with_tenant_choices(form, request.user, no_tenant=NO_TENANT)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj)]

@@ -29,7 +29,7 @@ from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 from templates_app.selectors import coverage_summary, record_count_coverage_warning
 from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
-from tenants_app.selectors import tenant_choices
+from tenants_app.forms import offer_tenants, tenant_choice_field
 
 from . import services
 from .generators import GENERATORS
@@ -50,7 +50,7 @@ class JobTriggerForm(forms.Form):
     )
     seed = forms.IntegerField(initial=0)
     locale = forms.CharField(initial="en", max_length=35)
-    tenant_id = forms.ChoiceField(choices=[], help_text="The tenant whose pairs the job makes (one of yours).")
+    tenant_id = tenant_choice_field(help_text="The tenant whose pairs the job makes (one of yours).")
     target_surface = forms.ChoiceField(choices=TargetSurface.choices, initial=TargetSurface.TRAINING)
     production = forms.BooleanField(required=False, initial=True)
     decisions_needed = forms.TypedChoiceField(
@@ -82,11 +82,9 @@ class JobTriggerForm(forms.Form):
     class Media:
         js = ["synthgov/trigger_coverage.js"]
 
-    def __init__(self, *args, coverage_url: str, coverage_text: str = "", tenant_keys: list[str] = (), **kwargs):
+    def __init__(self, *args, coverage_url: str, user, coverage_text: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tenant_id"].choices = [(key, key) for key in tenant_keys]
-        if len(tenant_keys) == 1:
-            self.fields["tenant_id"].initial = tenant_keys[0]
+        offer_tenants(self.fields["tenant_id"], user)
         field = self.fields["record_count"]
         field.help_text = format_html(field.help_text, url=coverage_url, text=coverage_text)
 
@@ -391,7 +389,7 @@ class GenerationJobAdmin(
             initial={"template_version": chosen.pk if chosen else None},
             coverage_url=reverse("admin:jobs_app_generationjob_trigger_coverage"),
             coverage_text=coverage_summary(version=chosen)["text"] if chosen else "",
-            tenant_keys=tenant_choices(request.user),
+            user=request.user,
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -24,6 +24,7 @@ from synthgov.admin_tools import (
     shown_field,
 )
 from tenants_app.admin_scoping import TenantScopedAdminMixin
+from tenants_app.forms import offer_tenants, tenant_choice_field
 
 from .imports.shapes import SHAPES
 from .models import ImportLineIssue, ImportRun
@@ -32,7 +33,7 @@ from .services import imports as services
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(help_text="JSON Lines (optionally .gz), CSV or Parquet.")
-    tenant_id = forms.CharField(max_length=100, initial="default")
+    tenant_id = tenant_choice_field(help_text="The tenant the imported pairs belong to (one of yours).")
     file_format = forms.ChoiceField(
         choices=[("", "Detect from the file"), *ImportRun.Format.choices], required=False, label="Format"
     )
@@ -54,6 +55,10 @@ class ImportUploadForm(forms.Form):
         required=False, help_text="Approve the pairs as they are imported (needs qa_app.approve_on_import)."
     )
     approval_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_tenants(self.fields["tenant_id"], user)
 
     def clean_mapping(self):
         text = self.cleaned_data["mapping"].strip()
@@ -185,6 +190,7 @@ class ImportRunAdmin(
         form = ImportUploadForm(
             request.POST if selected_action_submitted(request) else None,
             request.FILES if selected_action_submitted(request) else None,
+            user=request.user,
         )
         if not request.user.has_perm(services.APPROVE_PERMISSION):
             # Shown only to those who may approve on import (approvers).

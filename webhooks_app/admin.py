@@ -20,8 +20,7 @@ from synthgov.admin_tools import (
 )
 from synthgov.errors import DomainError
 from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
-from tenants_app.scoping import sees_all_tenants
-from tenants_app.selectors import tenant_choices
+from tenants_app.forms import tenant_choice_field, with_tenant_choices
 
 from . import services
 from .events import EVENTS
@@ -44,10 +43,8 @@ class WebhookEndpointForm(forms.ModelForm):
     )
     description = forms.CharField(max_length=MAX_DESCRIPTION_CHARS, required=False, widget=forms.Textarea)
     # Choices are the user's tenants, set per request by the admin (see WebhookEndpointAdmin.get_form).
-    tenant_id = forms.ChoiceField(
-        label="Tenant",
-        required=False,
-        help_text="Only this tenant's events (and the shared template events).",
+    tenant_id = tenant_choice_field(
+        required=False, help_text="Only this tenant's events (and the shared template events)."
     )
 
     class Meta:
@@ -119,17 +116,7 @@ class WebhookEndpointAdmin(TenantScopedAdminMixin, GovernedHistoryAdmin):
         return self.inlines if obj is not None else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        choices = [(key, key) for key in tenant_choices(request.user)]
-        if sees_all_tenants(request.user):
-            choices.insert(0, ("", EVERY_TENANT))
-
-        class TenantChoiceForm(form):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                self.fields["tenant_id"].choices = choices
-
-        return TenantChoiceForm
+        return with_tenant_choices(super().get_form(request, obj, change=change, **kwargs), request.user, EVERY_TENANT)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(delivery_count=Count("deliveries"))

@@ -148,7 +148,7 @@ def curator_releases(browser: Browser, users) -> Release:
     browser.page.fill("#id_slug", "first-hour")
     browser.page.fill("#id_name", "First hour")
     # The operator's job made the pairs of tenant acme; a collection holds one tenant's pairs.
-    browser.page.fill("#id_tenant_id", "acme")
+    browser.page.select_option("#id_tenant_id", "acme")
     browser.step("curator creates a collection")
     browser.page.click("input[name=_save]")
     assert "added successfully" in browser.success_message()

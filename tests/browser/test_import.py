@@ -24,7 +24,7 @@ def test_a_curator_imports_a_file_and_watches_its_bar_reach_100_percent(browser,
     browser.goto("/admin/qa_app/importrun/")
     browser.page.click(".object-tools a.addlink")
     browser.page.set_input_files("#id_file", str(path))
-    browser.page.fill("#id_tenant_id", "acme")
+    browser.page.select_option("#id_tenant_id", "acme")
     browser.page.fill("#id_locale", "en")
     browser.step("import form")
     browser.page.click("input[type=submit][value='Import']")

@@ -65,8 +65,9 @@ def _jsonl_writer(module, *, compress: bool):
     return write
 
 
-def _features(schema) -> dict:
-    return {field.name: str(field.type).replace("double", "float64") for field in schema}
+def _features(columns) -> dict:
+    """`datasets` dtypes of (name, Arrow type name) columns."""
+    return {name: type_name.replace("double", "float64") for name, type_name in columns}
 
 
 def _registry() -> dict[str, Exporter]:
@@ -81,7 +82,7 @@ def _registry() -> dict[str, Exporter]:
             key, f"{module.LABEL}, gzip", f"{module.EXTENSION}.gz", "json", _jsonl_writer(module, compress=True)
         )
     formats[parquet.FORMAT] = Exporter(
-        parquet.FORMAT, parquet.LABEL, parquet.EXTENSION, "parquet", parquet.write, _features(parquet.SCHEMA)
+        parquet.FORMAT, parquet.LABEL, parquet.EXTENSION, "parquet", parquet.write, _features(parquet.COLUMNS)
     )
     formats[csv_table.FORMAT] = Exporter(
         csv_table.FORMAT,
@@ -89,7 +90,7 @@ def _registry() -> dict[str, Exporter]:
         csv_table.EXTENSION,
         "csv",
         csv_table.write,
-        _features(parquet.SCHEMA),
+        _features(parquet.COLUMNS),
     )
     return formats
 

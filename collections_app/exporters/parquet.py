@@ -9,17 +9,25 @@ PostgreSQL, CSV streamed through COPY TO and parsed by pyarrow's C++ reader, sev
 and without a Python object per value. Either is gathered into row groups of `ROW_GROUP_ROWS`
 rows, each written from one contiguous table, so memory stays at about one row group and the same
 rows give the same bytes whichever source read them (tests/collections_app/test_parquet_export.py).
+
+pyarrow is imported where a file is written, not with the module: it costs a process about 40 MB,
+and most processes (web workers, generation workers, JSONL imports) never write Parquet
+(tests/test_startup_imports.py).
 """
+
+from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from django.db import connection
 from psycopg import sql
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from .rows import release_rows
 
@@ -33,26 +41,34 @@ COPY_BLOCK_BYTES = 4 << 20
 # dictionary for them first costs time for nothing.
 DICTIONARY_COLUMNS = ["split", "system_prompt", "source", "template", "template_version", "template_sha256"]
 
-SCHEMA = pa.schema(
-    [
-        ("pair_id", pa.int64()),
-        ("split", pa.string()),
-        ("question", pa.string()),
-        ("answer", pa.string()),
-        ("context", pa.string()),
-        ("system_prompt", pa.string()),
-        ("weight", pa.float64()),
-        ("source", pa.string()),
-        ("template", pa.string()),
-        ("template_version", pa.int32()),
-        ("template_sha256", pa.string()),
-        ("content_hash", pa.string()),
-    ]
-)
+# The file's columns as (name, Arrow type name).
+COLUMNS = [
+    ("pair_id", "int64"),
+    ("split", "string"),
+    ("question", "string"),
+    ("answer", "string"),
+    ("context", "string"),
+    ("system_prompt", "string"),
+    ("weight", "double"),
+    ("source", "string"),
+    ("template", "string"),
+    ("template_version", "int32"),
+    ("template_sha256", "string"),
+    ("content_hash", "string"),
+]
+
+
+@cache
+def schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.type_for_alias(type_name)) for name, type_name in COLUMNS])
+
+
 # rows.COLUMNS order, with the split inserted second.
 _FROM_ROW = [0, None, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
-# The SCHEMA's columns in order; PostgreSQL's CSV writes NULL unquoted and "" quoted, so pyarrow
+# The columns in order; PostgreSQL's CSV writes NULL unquoted and "" quoted, so pyarrow
 # tells a missing template from an empty text.
 _POSTGRES_ROWS = """
 SELECT i.qa_pair_id, i.split, p.question, p.answer, p.context, coalesce(p.metadata->>'system_prompt', ''),
@@ -67,12 +83,14 @@ ORDER BY i.qa_pair_id
 
 
 def _batch(rows: list[tuple], split: str) -> pa.RecordBatch:
+    import pyarrow as pa
+
     columns = list(zip(*rows, strict=True))
     arrays = [
         pa.array([split] * len(rows), pa.string()) if index is None else pa.array(columns[index], field.type)
-        for index, field in zip(_FROM_ROW, SCHEMA, strict=True)
+        for index, field in zip(_FROM_ROW, schema(), strict=True)
     ]
-    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema())
 
 
 def python_batches(release, split: str) -> Iterator[pa.RecordBatch]:
@@ -109,6 +127,8 @@ class _CopyStream(io.RawIOBase):
 
 
 def postgres_batches(release, split: str) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pa_csv
+
     query = sql.SQL(_POSTGRES_ROWS).format(release_id=sql.Literal(release.pk), split=sql.Literal(split))
     with connection.cursor() as cursor:
         raw = cursor.connection.cursor()
@@ -118,11 +138,11 @@ def postgres_batches(release, split: str) -> Iterator[pa.RecordBatch]:
                 stream,
                 # One thread: the reader pulls from this connection, which belongs to this thread.
                 read_options=pa_csv.ReadOptions(
-                    column_names=SCHEMA.names, block_size=COPY_BLOCK_BYTES, use_threads=False
+                    column_names=[name for name, _ in COLUMNS], block_size=COPY_BLOCK_BYTES, use_threads=False
                 ),
                 parse_options=pa_csv.ParseOptions(newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types=SCHEMA,
+                    column_types=schema(),
                     # Only PostgreSQL's NULL (an unquoted empty field); a text "NULL" or "N/A" stays text.
                     null_values=[""],
                     strings_can_be_null=True,
@@ -139,6 +159,9 @@ def batches(release, split: str) -> Iterator[pa.RecordBatch]:
 
 
 def write(release, split: str, path: Path, progress=None, *, row_group_rows: int | None = None) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     row_group_rows = row_group_rows or ROW_GROUP_ROWS
     written = 0
     pending: list[pa.RecordBatch] = []
@@ -154,17 +177,17 @@ def write(release, split: str, path: Path, progress=None, *, row_group_rows: int
             progress(table.num_rows)
 
     with pq.ParquetWriter(
-        path, SCHEMA, compression="zstd", compression_level=3, use_dictionary=DICTIONARY_COLUMNS
+        path, schema(), compression="zstd", compression_level=3, use_dictionary=DICTIONARY_COLUMNS
     ) as writer:
         for batch in batches(release, split):
             pending.append(batch)
             pending_rows += batch.num_rows
             while pending_rows >= row_group_rows:
-                table = pa.Table.from_batches(pending, schema=SCHEMA)
+                table = pa.Table.from_batches(pending, schema=schema())
                 flush(table.slice(0, row_group_rows))
                 rest = table.slice(row_group_rows)
                 pending = rest.combine_chunks().to_batches() if rest.num_rows else []
                 pending_rows = rest.num_rows
         if pending_rows:
-            flush(pa.Table.from_batches(pending, schema=SCHEMA))
+            flush(pa.Table.from_batches(pending, schema=schema()))
     return written

@@ -253,26 +253,23 @@ def qa_pairs_review(
                 final.append(pair)
             else:
                 escalated.append(pair)
-        decisions.insert_bulk_decisions(
-            [pair.pk for pair in final + recorded + escalated],
-            reviewer=acting_user,
-            approve=approve,
-            reason=reason,
-            reject_reason=reject_reason,
+        decision = {"reviewer": acting_user, "approve": approve, "reason": reason, "reject_reason": reject_reason}
+        decisions.insert_bulk_decisions([pair.pk for pair in recorded + escalated], at=now, **decision)
+        decisions.store_decided_pairs(
+            [pair.pk for pair in final],
+            values={
+                "review_status": decided_status,
+                "reviewed_by_id": acting_user.pk,
+                "reviewed_at": now,
+                "review_reason": reason,
+                "updated_at": now,
+                "claimed_by_id": None,
+                "claimed_until": None,
+            },
             at=now,
+            history_reason=change_reason,
+            **decision,
         )
-        if final:
-            decisions.update_pairs(
-                [pair.pk for pair in final],
-                review_status=decided_status,
-                reviewed_by_id=acting_user.pk,
-                reviewed_at=now,
-                review_reason=reason,
-                updated_at=now,
-                claimed_by_id=None,
-                claimed_until=None,
-            )
-            record_bulk_change(QAPair, [pair.pk for pair in final], user=acting_user, reason=change_reason, at=now)
         if escalated:
             decisions.update_pairs(
                 [pair.pk for pair in escalated],

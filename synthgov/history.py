@@ -10,6 +10,8 @@ INSERT ... SELECT writes them all, with no Python per row. Column lists come fro
 model's own metadata (its tracked fields), not from a copy of it.
 """
 
+from datetime import datetime
+
 from django.db import connection
 
 from .errors import InvalidInput
@@ -56,38 +58,37 @@ def pk_filter(column: str, pks: list) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(pks))})", list(pks)
 
 
-def tracked_columns(model) -> list[str]:
-    """The columns of `model` that its history rows copy (simple-history's tracked fields)."""
-    return [field.attname for field in model.history.model.tracked_fields]
+def record_bulk_change(
+    model, pks: list, *, user, reason: str, at, history_type: str = "~", changes: dict | None = None
+) -> int:
+    """Write one history row per pk from the current table state; returns the rows written.
 
-
-def bulk_history_sql(model, *, source: str, user, reason: str, at, history_type: str = "~") -> tuple[str, list]:
-    """`INSERT ... SELECT` (SQL and params) of one history row per row of `source`: the model's
-    table, or a CTE holding its tracked columns (an `UPDATE ... RETURNING` of them); the caller
-    appends its WHERE clause, if any."""
-    history_model = model.history.model
-    quote = connection.ops.quote_name
-    tracked = tracked_columns(model)
-    history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
-    sql = (
-        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in history_columns)}) "
-        f"SELECT {', '.join(quote(column) for column in tracked)}, %s, %s, %s, %s FROM {source}"
-    )
-    return sql, [at, reason, history_type, user.pk if user else None]
-
-
-def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type: str = "~") -> int:
-    """Write one history row per pk from the current table state; returns the rows written."""
+    `changes` (database column -> value): the rows as they will be after an UPDATE that sets these
+    columns, written *before* that UPDATE while the caller holds the rows' locks. On PostgreSQL
+    that reads each row once; read after the UPDATE, the row's old version is visited too."""
     if not pks:
         return 0
+    changes = changes or {}
+    history_model = model.history.model
     quote = connection.ops.quote_name
-    sql, params = bulk_history_sql(
-        model, source=quote(model._meta.db_table), user=user, reason=reason, at=at, history_type=history_type
-    )
+    tracked = [field.attname for field in history_model.tracked_fields]
+    history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
+    source_columns = ["%s" if column in changes else quote(column) for column in tracked]
+    changed = [_adapted(changes[column]) for column in tracked if column in changes]
     where, pk_params = pk_filter(quote(model._meta.pk.column), pks)
+    sql = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in history_columns)}) "
+        f"SELECT {', '.join(source_columns)}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {where}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where}", [*params, *pk_params])
+        cursor.execute(sql, [*changed, at, reason, history_type, user.pk if user else None, *pk_params])
         return cursor.rowcount
+
+
+def _adapted(value):
+    """A value as an UPDATE through the ORM stores it (SQLite keeps datetimes as naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
 
 
 def delete_with_history(model, pks: list, *, user, at, reason: str = "", chunk_size: int = 2000) -> int:

@@ -204,7 +204,8 @@ def qa_pairs_review(
     one by one (first decision recorded blind, agreement decides, disagreement escalates). Pairs
     the reviewer wrote or edited are skipped (four eyes). Because every pair gets the same
     decision, a chunk is stored with one INSERT ... SELECT of decision rows and one UPDATE per
-    outcome, and its history rows are copied from the stored rows in the same transaction.
+    outcome, and its history rows are copied from the locked rows (with the decision's values)
+    in the same transaction.
     """
     _require_review_permission(acting_user)
     reject_reason = None
@@ -253,23 +254,26 @@ def qa_pairs_review(
                 final.append(pair)
             else:
                 escalated.append(pair)
-        decision = {"reviewer": acting_user, "approve": approve, "reason": reason, "reject_reason": reject_reason}
-        decisions.insert_bulk_decisions([pair.pk for pair in recorded + escalated], at=now, **decision)
-        decisions.store_decided_pairs(
-            [pair.pk for pair in final],
-            values={
+        decisions.insert_bulk_decisions(
+            [pair.pk for pair in final + recorded + escalated],
+            reviewer=acting_user,
+            approve=approve,
+            reason=reason,
+            reject_reason=reject_reason,
+            at=now,
+        )
+        if final:
+            final_pks = [pair.pk for pair in final]
+            decided = {
                 "review_status": decided_status,
                 "reviewed_by_id": acting_user.pk,
                 "reviewed_at": now,
                 "review_reason": reason,
                 "updated_at": now,
-                "claimed_by_id": None,
-                "claimed_until": None,
-            },
-            at=now,
-            history_reason=change_reason,
-            **decision,
-        )
+            }
+            # The history rows first, as the rows will be (they are locked): each row is read once.
+            record_bulk_change(QAPair, final_pks, user=acting_user, reason=change_reason, at=now, changes=decided)
+            decisions.update_pairs(final_pks, **decided, claimed_by_id=None, claimed_until=None)
         if escalated:
             decisions.update_pairs(
                 [pair.pk for pair in escalated],

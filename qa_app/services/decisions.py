@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
-from synthgov.history import bulk_history_sql, pk_filter, record_bulk_change, tracked_columns
+from synthgov.history import pk_filter
 
 from ..models import QAPair, RejectReason, ReviewDecision
 
@@ -197,23 +197,6 @@ def bulk_round_decisions(pairs: list[QAPair]) -> dict[int, list[tuple[int, bool]
     return found
 
 
-def _bulk_decisions_sql(
-    source: str, *, reviewer, approve: bool, reason: str, reject_reason: RejectReason | None, at
-) -> tuple[str, list]:
-    """`INSERT ... SELECT` (SQL and params) of one decision row per pair row of `source` (the pairs'
-    table or a CTE with its `id` and `review_round`), in the pair's current round; the caller
-    appends its WHERE clause, if any."""
-    quote = connection.ops.quote_name
-    columns = ["pair_id", "reviewer_id", "decision", "reason", "reject_reason_id", "round", "is_adjudication"]
-    columns.append("decided_at")
-    sql = (
-        f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
-        f"SELECT {quote('id')}, %s, %s, %s, %s, {quote('review_round')}, %s, %s FROM {source}"
-    )
-    decision = _decision_value(approve=approve, edited=False)
-    return sql, [reviewer.pk, decision, reason, reject_reason.pk if reject_reason else None, False, at]
-
-
 def insert_bulk_decisions(
     pks: list[int], *, reviewer, approve: bool, reason: str, reject_reason: RejectReason | None, at
 ) -> int:
@@ -221,54 +204,18 @@ def insert_bulk_decisions(
     if not pks:
         return 0
     quote = connection.ops.quote_name
-    options = {"reviewer": reviewer, "approve": approve, "reason": reason, "reject_reason": reject_reason}
-    sql, params = _bulk_decisions_sql(quote(QAPair._meta.db_table), at=at, **options)
+    columns = ["pair_id", "reviewer_id", "decision", "reason", "reject_reason_id", "round", "is_adjudication"]
+    columns.append("decided_at")
     where, pk_params = pk_filter(quote("id"), pks)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where}", [*params, *pk_params])
-        return cursor.rowcount
-
-
-def store_decided_pairs(
-    pks: list[int],
-    *,
-    values: dict,
-    reviewer,
-    approve: bool,
-    reason: str,
-    reject_reason: RejectReason | None,
-    at,
-    history_reason: str,
-) -> int:
-    """Store one reviewer's deciding decision on locked pairs: the pairs' new `values` (database
-    column names), and for each pair one decision row and one history row of its new state.
-
-    On PostgreSQL this is one statement: `UPDATE ... RETURNING` the history's columns, which feeds
-    both INSERTs, so the rows are found and read once and no text leaves the database. Elsewhere
-    (SQLite has no data-modifying CTE) the same three writes run one after the other. Returns the
-    pairs stored."""
-    if not pks:
-        return 0
-    decision_options = {"reviewer": reviewer, "approve": approve, "reason": reason, "reject_reason": reject_reason}
-    if connection.vendor != "postgresql":
-        insert_bulk_decisions(pks, at=at, **decision_options)
-        update_pairs(pks, **values)
-        return record_bulk_change(QAPair, pks, user=reviewer, reason=history_reason, at=at)
-    quote = connection.ops.quote_name
-    where, pk_params = pk_filter(quote("id"), pks)
-    assignments = ", ".join(f"{quote(column)} = %s" for column in values)
-    returning = ", ".join(quote(column) for column in tracked_columns(QAPair))
-    history_sql, history_params = bulk_history_sql(
-        QAPair, source="decided", user=reviewer, reason=history_reason, at=at
-    )
-    decisions_sql, decisions_params = _bulk_decisions_sql("decided", at=at, **decision_options)
-    table = quote(QAPair._meta.db_table)
     sql = (
-        f"WITH decided AS (UPDATE {table} SET {assignments} WHERE {where} RETURNING {returning}),"
-        f" history AS ({history_sql}) {decisions_sql}"
+        f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
+        f"SELECT {quote('id')}, %s, %s, %s, %s, {quote('review_round')}, %s, %s "
+        f"FROM {quote(QAPair._meta.db_table)} WHERE {where}"
     )
+    decision = _decision_value(approve=approve, edited=False)
+    params = [reviewer.pk, decision, reason, reject_reason.pk if reject_reason else None, False, at, *pk_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values.values(), *pk_params, *history_params, *decisions_params])
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 

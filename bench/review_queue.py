@@ -161,6 +161,9 @@ def _put_back(ids: list[int], since) -> None:
             [ids],
         )
         cursor.execute("DELETE FROM qa_app_historicalqapair WHERE id = ANY(%s) AND history_date >= %s", [ids, since])
+        # The approvals' decision rows too: left behind, a run on a kept database (--keep) finds its
+        # reviewers "already decided" the pairs it is handed again.
+        cursor.execute("DELETE FROM qa_app_reviewdecision WHERE pair_id = ANY(%s) AND decided_at >= %s", [ids, since])
 
 
 def review_queue(n: int, repeat: int) -> list[Result]:

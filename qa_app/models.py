@@ -59,11 +59,24 @@ class QAPair(FSMModelMixin, models.Model):
     # current round's ReviewDecision rows decide the pair.
     review_round = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     # Four eyes on content: who wrote the text (operator pairs, promoted artifacts) and who last edited it.
+    # Mostly empty (generated pairs have no author): indexed only where set (Meta.indexes).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
     )
     edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
     )
 
     quality_score = models.FloatField(null=True, blank=True)
@@ -71,16 +84,29 @@ class QAPair(FSMModelMixin, models.Model):
     flags = models.JSONField(default=list, blank=True)
 
     # Lineage of synthetic pairs; the full record (seed, variables, hashes) is in `lineage`.
+    # Looked up through the unique (job, record_index) index, which leads with the job.
     job = models.ForeignKey(
-        "jobs_app.GenerationJob", on_delete=models.PROTECT, related_name="qa_pairs", null=True, blank=True
+        "jobs_app.GenerationJob",
+        on_delete=models.PROTECT,
+        related_name="qa_pairs",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     template_version = models.ForeignKey(
         "templates_app.TemplateVersion", on_delete=models.PROTECT, related_name="qa_pairs", null=True, blank=True
     )
     record_index = models.PositiveIntegerField(null=True, blank=True)
     # Imported pairs: the run that read them; `record_index` is then the line (or row) of the file.
+    # Looked up through the unique (import_run, record_index) index, which leads with the run.
     import_run = models.ForeignKey(
-        "qa_app.ImportRun", on_delete=models.PROTECT, related_name="pairs", null=True, blank=True, editable=False
+        "qa_app.ImportRun",
+        on_delete=models.PROTECT,
+        related_name="pairs",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
     )
     lineage = models.JSONField(default=dict, blank=True)
     is_preview = models.BooleanField(
@@ -91,14 +117,19 @@ class QAPair(FSMModelMixin, models.Model):
     # no other reviewer is handed it. Written with conditional UPDATEs, not save(), and kept out
     # of the history: a claim is who is looking, not a change to the pair.
     claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True, db_index=False
     )
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["claimed_by", "claimed_until"])
+    # History rows are read by pair (`id`), date and user; the other foreign keys are not indexed
+    # there: each index costs every decision's history row an index insertion (bulk approve).
+    history = HistoricalRecords(
+        excluded_fields=["claimed_by", "claimed_until"],
+        no_db_index=["created_by", "edited_by", "import_run", "job", "reviewed_by", "template_version"],
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -136,6 +167,12 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["review_status", "template_version", "id"], name="qa_pair_review_by_version"),
             # Pending pairs per tenant for /metrics: an index-only scan of the pending range (qa_app/metrics.py).
             models.Index(fields=["review_status", "tenant_id"], name="qa_pair_status_tenant"),
+            # Foreign keys that are empty on most pairs, indexed only where set: a review decision
+            # changes review_status, so PostgreSQL writes a new entry into every index of the pair
+            # (no HOT update), and a full index of NULLs would cost each decided pair one more.
+            models.Index(fields=["claimed_by"], condition=Q(claimed_by__isnull=False), name="qa_pair_claimed_by"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="qa_pair_created_by"),
+            models.Index(fields=["edited_by"], condition=Q(edited_by__isnull=False), name="qa_pair_edited_by"),
         ]
         permissions = [
             ("review_qapair", "Can approve or reject a QA pair"),
@@ -256,11 +293,15 @@ class ReviewDecision(models.Model):
         APPROVE_WITH_EDITS = "approve_with_edits", "Approve with edits (partially accepted)"
         REJECT = "reject", "Reject"
 
-    pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="decisions")
+    # Looked up through review_decision_by_pair (pair, round), which leads with the pair.
+    pair = models.ForeignKey(QAPair, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=20, choices=Decision.choices)
     reason = models.TextField(blank=True)
-    reject_reason = models.ForeignKey(RejectReason, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    # Empty on approvals: indexed only where set (Meta.indexes).
+    reject_reason = models.ForeignKey(
+        RejectReason, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
+    )
     round = models.PositiveIntegerField(help_text="The pair's review round this decision belongs to.")
     is_adjudication = models.BooleanField(default=False)
     # Approve with edits: the text before and after the reviewer's edit ({question, answer, context}).
@@ -285,6 +326,9 @@ class ReviewDecision(models.Model):
         indexes = [
             models.Index(fields=["pair", "round"], name="review_decision_by_pair"),
             models.Index(fields=["decided_at", "reviewer"], name="review_decision_by_time"),
+            models.Index(
+                fields=["reject_reason"], condition=Q(reject_reason__isnull=False), name="review_decision_reject_reason"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ INSERT ... SELECT writes them all, with no Python per row. Column lists come fro
 model's own metadata (its tracked fields), not from a copy of it.
 """
 
+from datetime import datetime
+
 from django.db import connection
 
 from .errors import InvalidInput
@@ -56,15 +58,23 @@ def pk_filter(column: str, pks: list) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(pks))})", list(pks)
 
 
-def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type: str = "~") -> int:
-    """Write one history row per pk from the current table state; returns the rows written."""
+def record_bulk_change(
+    model, pks: list, *, user, reason: str, at, history_type: str = "~", changes: dict | None = None
+) -> int:
+    """Write one history row per pk from the current table state; returns the rows written.
+
+    `changes` (database column -> value): the rows as they will be after an UPDATE that sets these
+    columns, written *before* that UPDATE while the caller holds the rows' locks. On PostgreSQL
+    that reads each row once; read after the UPDATE, the row's old version is visited too."""
     if not pks:
         return 0
+    changes = changes or {}
     history_model = model.history.model
     quote = connection.ops.quote_name
     tracked = [field.attname for field in history_model.tracked_fields]
     history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
-    source_columns = [quote(column) for column in tracked]
+    source_columns = ["%s" if column in changes else quote(column) for column in tracked]
+    changed = [_adapted(changes[column]) for column in tracked if column in changes]
     where, pk_params = pk_filter(quote(model._meta.pk.column), pks)
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(quote(c) for c in history_columns)}) "
@@ -72,8 +82,13 @@ def record_bulk_change(model, pks: list, *, user, reason: str, at, history_type:
         f"WHERE {where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at, reason, history_type, user.pk if user else None, *pk_params])
+        cursor.execute(sql, [*changed, at, reason, history_type, user.pk if user else None, *pk_params])
         return cursor.rowcount
+
+
+def _adapted(value):
+    """A value as an UPDATE through the ORM stores it (SQLite keeps datetimes as naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
 
 
 def delete_with_history(model, pks: list, *, user, at, reason: str = "", chunk_size: int = 2000) -> int:

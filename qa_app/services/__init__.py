@@ -204,7 +204,8 @@ def qa_pairs_review(
     one by one (first decision recorded blind, agreement decides, disagreement escalates). Pairs
     the reviewer wrote or edited are skipped (four eyes). Because every pair gets the same
     decision, a chunk is stored with one INSERT ... SELECT of decision rows and one UPDATE per
-    outcome, and its history rows are copied from the stored rows in the same transaction.
+    outcome, and its history rows are copied from the locked rows (with the decision's values)
+    in the same transaction.
     """
     _require_review_permission(acting_user)
     reject_reason = None
@@ -262,17 +263,17 @@ def qa_pairs_review(
             at=now,
         )
         if final:
-            decisions.update_pairs(
-                [pair.pk for pair in final],
-                review_status=decided_status,
-                reviewed_by_id=acting_user.pk,
-                reviewed_at=now,
-                review_reason=reason,
-                updated_at=now,
-                claimed_by_id=None,
-                claimed_until=None,
-            )
-            record_bulk_change(QAPair, [pair.pk for pair in final], user=acting_user, reason=change_reason, at=now)
+            final_pks = [pair.pk for pair in final]
+            decided = {
+                "review_status": decided_status,
+                "reviewed_by_id": acting_user.pk,
+                "reviewed_at": now,
+                "review_reason": reason,
+                "updated_at": now,
+            }
+            # The history rows first, as the rows will be (they are locked): each row is read once.
+            record_bulk_change(QAPair, final_pks, user=acting_user, reason=change_reason, at=now, changes=decided)
+            decisions.update_pairs(final_pks, **decided, claimed_by_id=None, claimed_until=None)
         if escalated:
             decisions.update_pairs(
                 [pair.pk for pair in escalated],

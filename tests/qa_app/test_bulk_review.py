@@ -80,6 +80,18 @@ def test_bulk_review_history_rows_carry_the_decision_and_the_reviewer(pending_pa
         assert latest.history_change_reason == "rejected: off topic"
 
 
+@pytest.mark.parametrize("approve", [True, False])
+def test_bulk_review_history_rows_hold_the_pairs_stored_state(pending_pairs, reviewer, approve):
+    """History rows are written before the UPDATE, from the locked rows and the decision's values:
+    each must equal the pair as stored afterwards, field by field (dates included)."""
+    qa_pairs_review(pairs=_all_pairs(), approve=approve, acting_user=reviewer, reason="checked")
+
+    tracked = [field.attname for field in QAPair.history.model.tracked_fields]
+    for pair in pending_pairs:
+        stored = QAPair.objects.values(*tracked).get(pk=pair.pk)
+        assert pair.history.values(*tracked).first() == stored
+
+
 def test_bulk_reject_rejects_every_pending_pair_with_the_reason(pending_pairs, reviewer):
     result = qa_pairs_review(pairs=_all_pairs(), approve=False, acting_user=reviewer, reason="  off topic ")
 

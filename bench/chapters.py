@@ -247,7 +247,12 @@ def chapter_filter(n: int, repeat: int) -> list[Result]:
 
 
 def _alternative(total: int, key: str) -> list[Result]:
-    """The expression index on lineage->>'chapter' beside the column index: size, build, queries."""
+    """The expression index on lineage->>'chapter' beside the column index: size, build, queries.
+    The column index is rebuilt first, so that both are as compact as a fresh build (the spread's
+    UPDATEs left it bloated)."""
+    started = time.perf_counter()
+    _sql("REINDEX INDEX qa_pair_by_taxonomy")
+    reindex_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     _sql(f"CREATE INDEX {LINEAGE_INDEX} ON qa_app_qapair ((lineage ->> 'chapter'), id)")
     build_ms = (time.perf_counter() - started) * 1000
@@ -279,7 +284,7 @@ def _alternative(total: int, key: str) -> list[Result]:
             value=_index_size_mb("qa_pair_by_taxonomy"),
             reference="expression index ((lineage->>'chapter'), id) MB",
             reference_value=_index_size_mb(LINEAGE_INDEX),
-            note=f"expression index built in {build_ms:,.0f} ms",
+            note=f"built in {reindex_ms:,.0f} ms; the expression index in {build_ms:,.0f} ms",
         ),
         Result(
             scenario="chapter_filter",

@@ -169,7 +169,7 @@ class QAPair(FSMModelMixin, models.Model):
             # Pending pairs per tenant for /metrics: an index-only scan of the pending range (qa_app/metrics.py).
             models.Index(fields=["review_status", "tenant_id"], name="qa_pair_status_tenant"),
             # The chapter and subchapter filters, and their counts (QAPairQuerySet.in_chapter/in_subchapter).
-            models.Index(fields=["chapter_key", "subchapter_key", "id"], name="qa_pair_by_taxonomy"),
+            models.Index(fields=["chapter_key", "subchapter_key"], name="qa_pair_by_taxonomy"),
         ]
         permissions = [
             ("review_qapair", "Can approve or reject a QA pair"),

@@ -70,6 +70,6 @@ class Migration(migrations.Migration):
         # The chapter and subchapter filters and counts (QAPairQuerySet.in_chapter / in_subchapter).
         migrations.AddIndex(
             model_name="qapair",
-            index=models.Index(fields=["chapter_key", "subchapter_key", "id"], name="qa_pair_by_taxonomy"),
+            index=models.Index(fields=["chapter_key", "subchapter_key"], name="qa_pair_by_taxonomy"),
         ),
     ]

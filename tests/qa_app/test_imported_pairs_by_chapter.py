@@ -199,3 +199,11 @@ def test_the_migration_fills_a_jobs_pair_without_chapter_in_its_lineage_from_its
         job.chapter_key,
         job.subchapter_key,
     )
+
+
+def test_a_jobs_pairs_are_written_with_its_chapter_and_subchapter(approved_version, run_job):
+    job = run_job(approved_version, record_count=3)
+
+    keys = set(QAPair.objects.filter(job=job).values_list("chapter_key", "subchapter_key"))
+
+    assert keys == {(job.chapter_key, job.subchapter_key)} != {("", "")}

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from collections_app.models import Collection
 from jobs_app.models import GenerationJob
-from qa_app.models import normalised_content_hash
+from qa_app.models import lineage_taxonomy, normalised_content_hash
 from templates_app.models import Chapter, PromptTemplate, Subchapter, TemplateVersion
 from tenants_app.services import tenants_ensure
 
@@ -117,6 +117,8 @@ PAIR_COLUMNS = [
     "template_version_id",
     "record_index",
     "lineage",
+    "chapter_key",
+    "subchapter_key",
     "is_preview",
     "created_at",
     "updated_at",
@@ -229,6 +231,8 @@ def load(n: int, *, seed: int = 20261123) -> None:
                         "record_index": record_index,
                         "variables": {"topic": rng.choice(WORDS), "level": rng.randint(1, 5)},
                     }
+                elif source == "imported":
+                    lineage = {"file_name": "bench.jsonl", "line": number, "chapter": "bench", "subchapter": "scale"}
                 reviewed = status != "pending"
                 content_hash = normalised_content_hash(question, answer, context)
                 copy.write_row(
@@ -253,6 +257,7 @@ def load(n: int, *, seed: int = 20261123) -> None:
                         version.pk if version else None,
                         record_index,
                         json.dumps(lineage),
+                        *lineage_taxonomy(lineage),
                         False,
                         now,
                         now,

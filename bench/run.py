@@ -35,6 +35,7 @@ ORDER = [
     "import_jsonl",
     "import_parquet",
     "tenant_filter",
+    "chapter_filter",
     "webhooks",
     "ops",
 ]

@@ -31,6 +31,7 @@ from qa_app.services import qa_pairs_review
 from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
+from .chapters import chapter_filter
 from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_tenant, bench_user
 from .formats import formats
@@ -534,6 +535,7 @@ SCENARIOS = {
     "import_jsonl": import_jsonl,
     "import_parquet": import_parquet,
     "tenant_filter": tenant_filter,
+    "chapter_filter": chapter_filter,
     "webhooks": webhooks,
     "ops": ops,
 }

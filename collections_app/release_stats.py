@@ -28,7 +28,7 @@ def split_counts(release) -> dict:
 
 
 def chapter_counts(release) -> dict:
-    counts = _counted(_items(release), "qa_pair__template_version__template__chapter__key")
+    counts = _counted(_items(release), "qa_pair__chapter_key")
     if "" in counts:
         counts[NO_CHAPTER] = counts.pop("")
     return dict(sorted(counts.items()))

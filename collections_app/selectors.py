@@ -16,9 +16,10 @@ from .models import Collection, Membership, Release, ReleaseItem, Split
 from .splits import split_expression
 
 APPROVED = QAPair.ReviewStatus.APPROVED
-CHAPTER = "qa_pair__template_version__template__chapter__key"
-SUBCHAPTER = "qa_pair__template_version__template__subchapter__key"
-# Members whose pair has no template (operator-typed or imported pairs) count under this chapter.
+# The pair's own chapter and subchapter (generated, promoted or imported; see qa_app.models.QAPairQuerySet).
+CHAPTER = "qa_pair__chapter_key"
+SUBCHAPTER = "qa_pair__subchapter_key"
+# Members whose pair has no chapter (operator-typed pairs, imports without one) count under this chapter.
 NO_CHAPTER = "(none)"
 
 
@@ -88,8 +89,8 @@ class Coverage:
 
 def coverage_report(collection: Collection) -> list[Coverage]:
     """Approved members against the collection's coverage targets ({"chapter": n} or
-    {"chapter/subchapter": n}), in key order: one grouped query over the members, by the chapter and
-    subchapter of the pair's template."""
+    {"chapter/subchapter": n}), in key order: one grouped query over the members, by the pair's
+    chapter and subchapter."""
     targets = collection.coverage_targets or {}
     if not targets:
         return []
@@ -101,10 +102,10 @@ def coverage_report(collection: Collection) -> list[Coverage]:
     )
     counts: dict[str, int] = {}
     for chapter, subchapter, count in approved:
-        if chapter is None:
+        if not chapter:
             continue
         counts[chapter] = counts.get(chapter, 0) + count
-        if subchapter is not None:
+        if subchapter:
             key = f"{chapter}/{subchapter}"
             counts[key] = counts.get(key, 0) + count
     return [

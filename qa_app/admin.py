@@ -163,6 +163,8 @@ class QAPairAdmin(
         "job",
         "template_version",
         "record_index",
+        "chapter_key",
+        "subchapter_key",
         "lineage",
         "metadata",
         "claimed_by",

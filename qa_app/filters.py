@@ -62,15 +62,19 @@ class QAPairFilter(django_filters.FilterSet):
         max_length=search.MAX_SEARCH_CHARS,
         label='Full-text search in question, answer and context: words, "a phrase", or, -word',
     )
+    # The methods decide (QAPairQuerySet.in_chapter/in_subchapter: generated, promoted and imported
+    # pairs alike); the field names tell the OpenAPI schema the ids' type.
     chapter = django_filters.ModelChoiceFilter(
-        queryset=Chapter.objects.all(), field_name="template_version__template__chapter", label="Chapter (id)"
+        queryset=Chapter.objects.all(),
+        field_name="template_version__template__chapter",
+        method="filter_chapter",
+        label="Chapter (id): pairs generated in it (with any of its subchapters) or imported into it",
     )
     subchapter = django_filters.ModelChoiceFilter(
         queryset=Subchapter.objects.select_related("chapter"),
-        # The method decides; the field name tells the OpenAPI schema the id's type.
         field_name="template_version__template__subchapter",
         method="filter_subchapter",
-        label="Subchapter (id): the job's subchapter, else the template's",
+        label="Subchapter (id): pairs generated for it (the job's subchapter, else the template's) or imported into it",
     )
     template = django_filters.ModelChoiceFilter(
         queryset=PromptTemplate.objects.all(), field_name="template_version__template", label="Template (id)"
@@ -117,9 +121,11 @@ class QAPairFilter(django_filters.FilterSet):
         # Ranking is left to the caller (the API pages by id, the admin sorts by rank).
         return search.matching(queryset, value.strip(), ranked=False) if value.strip() else queryset
 
+    def filter_chapter(self, queryset, name, chapter):
+        return queryset.in_chapter(chapter.key)
+
     def filter_subchapter(self, queryset, name, subchapter):
-        by_job = Q(job__chapter_key=subchapter.chapter.key, job__subchapter_key=subchapter.key)
-        return queryset.filter(by_job | Q(template_version__template__subchapter=subchapter))
+        return queryset.in_subchapter(subchapter.chapter.key, subchapter.key)
 
     def filter_judge_score(self, queryset, name, value):
         lookup = "gte" if name.endswith("_min") else "lte"

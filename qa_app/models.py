@@ -17,6 +17,30 @@ def normalised_content_hash(question: str, answer: str, context: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+TAXONOMY_KEY_CHARS = 100
+
+
+def lineage_taxonomy(lineage) -> tuple[str, str]:
+    """(chapter key, subchapter key) a pair's lineage names: a job's (synthetic and promoted pairs)
+    or an import line's; empty strings where it names none (operator pairs)."""
+    if not isinstance(lineage, dict):
+        return "", ""
+    return tuple(str(lineage.get(name) or "")[:TAXONOMY_KEY_CHARS] for name in ("chapter", "subchapter"))
+
+
+class QAPairQuerySet(models.QuerySet):
+    """The one place that says which pairs lie in a chapter or subchapter: by the pair's own
+    `chapter_key` / `subchapter_key` columns, whatever made the pair (a job, an import, a promotion),
+    answered by the `qa_pair_by_taxonomy` index without a join."""
+
+    def in_chapter(self, chapter_key: str) -> "QAPairQuerySet":
+        """Pairs of the chapter, its subchapters' included."""
+        return self.filter(chapter_key=chapter_key)
+
+    def in_subchapter(self, chapter_key: str, subchapter_key: str) -> "QAPairQuerySet":
+        return self.filter(chapter_key=chapter_key, subchapter_key=subchapter_key)
+
+
 class QAPair(FSMModelMixin, models.Model):
     class Source(models.TextChoices):
         OPERATOR = "operator", "Operator"
@@ -109,6 +133,13 @@ class QAPair(FSMModelMixin, models.Model):
         db_index=False,
     )
     lineage = models.JSONField(default=dict, blank=True)
+    # The chapter and subchapter the lineage names (`lineage_taxonomy`), kept in columns so that the
+    # chapter filters read one index instead of JSON or a join to the template. Written by save() and
+    # by the COPY path (services/synthetic.py) from the lineage; never edited on their own.
+    chapter_key = models.CharField(max_length=TAXONOMY_KEY_CHARS, blank=True, default="", db_default="", editable=False)
+    subchapter_key = models.CharField(
+        max_length=TAXONOMY_KEY_CHARS, blank=True, default="", db_default="", editable=False
+    )
     is_preview = models.BooleanField(
         default=False, help_text="Made by a non-production job: reviewable, never collected or released."
     )
@@ -124,6 +155,7 @@ class QAPair(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = QAPairQuerySet.as_manager()
     # History rows are read by pair (`id`), date and user; the other foreign keys are not indexed
     # there: each index costs every decision's history row an index insertion (bulk approve).
     history = HistoricalRecords(
@@ -173,6 +205,8 @@ class QAPair(FSMModelMixin, models.Model):
             models.Index(fields=["claimed_by"], condition=Q(claimed_by__isnull=False), name="qa_pair_claimed_by"),
             models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="qa_pair_created_by"),
             models.Index(fields=["edited_by"], condition=Q(edited_by__isnull=False), name="qa_pair_edited_by"),
+            # The chapter and subchapter filters, and their counts (QAPairQuerySet.in_chapter/in_subchapter).
+            models.Index(fields=["chapter_key", "subchapter_key"], name="qa_pair_by_taxonomy"),
         ]
         permissions = [
             ("review_qapair", "Can approve or reject a QA pair"),
@@ -184,10 +218,21 @@ class QAPair(FSMModelMixin, models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.content_hash = self.compute_content_hash()
+        self.chapter_key, self.subchapter_key = self.compute_taxonomy()
         super().save(*args, **kwargs)
 
     def compute_content_hash(self) -> str:
         return normalised_content_hash(self.question, self.answer, self.context)
+
+    def compute_taxonomy(self) -> tuple[str, str]:
+        """The lineage's chapter and subchapter; a pair of a template version whose lineage names no
+        chapter (made by hand) takes its template's."""
+        chapter_key, subchapter_key = lineage_taxonomy(self.lineage)
+        if not chapter_key and self.template_version_id:
+            from templates_app.selectors import template_version_taxonomy
+
+            return template_version_taxonomy(self.template_version_id)
+        return chapter_key, subchapter_key
 
     @transition(
         field=review_status,
@@ -250,7 +295,7 @@ class QAPair(FSMModelMixin, models.Model):
         self.review_reason = reason
 
 
-class AwaitingAdjudicationManager(models.Manager):
+class AwaitingAdjudicationManager(models.Manager.from_queryset(QAPairQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(review_status=QAPair.ReviewStatus.AWAITING_ADJUDICATION)
 

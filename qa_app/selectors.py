@@ -38,12 +38,13 @@ def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = Tr
 
 
 def qa_pair_count(*, chapter=None, subchapter=None) -> int:
-    """Pairs generated from the taxonomy node's templates: one aggregate, for a detail page."""
+    """Pairs in the taxonomy node (generated or imported, as the chapter filters find them): one
+    aggregate, answered from the taxonomy index, for a detail page."""
     pairs = QAPair.objects.all()
     if chapter is not None:
-        pairs = pairs.filter(template_version__template__chapter=chapter)
+        pairs = pairs.in_chapter(chapter.key)
     if subchapter is not None:
-        pairs = pairs.filter(template_version__template__subchapter=subchapter)
+        pairs = pairs.in_subchapter(subchapter.chapter.key, subchapter.key)
     return pairs.count()
 
 

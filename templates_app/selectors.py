@@ -26,6 +26,15 @@ def with_template_counts(queryset: QuerySet, *, templates: str) -> QuerySet:
     )
 
 
+def template_version_taxonomy(version_id: int) -> tuple[str, str]:
+    """(chapter key, subchapter key or "") of the version's template, in one query."""
+    keys = TemplateVersion.objects.filter(pk=version_id).values_list(
+        "template__chapter__key", "template__subchapter__key"
+    )
+    chapter_key, subchapter_key = keys.first() or ("", "")
+    return chapter_key or "", subchapter_key or ""
+
+
 PREVIEW_MAX_RECORDS = 50
 PREVIEW_COUNT_OUT_OF_RANGE = f"count must be between 1 and {PREVIEW_MAX_RECORDS}."
 COVERAGE_RECORD_COUNTS = (1_000, 10_000, 100_000)

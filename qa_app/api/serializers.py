@@ -42,6 +42,8 @@ class QAPairSerializer(ModelSerializer):
             "template_version",
             "record_index",
             "lineage",
+            "chapter_key",
+            "subchapter_key",
             "is_preview",
             "created_at",
             "updated_at",
@@ -60,6 +62,8 @@ class QAPairSerializer(ModelSerializer):
             "template_version",
             "record_index",
             "lineage",
+            "chapter_key",
+            "subchapter_key",
             "is_preview",
         ]
 

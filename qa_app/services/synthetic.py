@@ -20,7 +20,7 @@ from synthgov.text_limits import refuse_text_problems, without_nul
 
 from ..assessment import LLM_JUDGE_SCORE, NearDuplicateIndex, assess_pair, index_pair, near_duplicate_flag, score
 from ..assessment.minhash import record_text
-from ..models import QAPair, normalised_content_hash
+from ..models import QAPair, lineage_taxonomy, normalised_content_hash
 from ..selectors import pairs_holding, qa_pair_duplicate_of
 
 SYNTHETIC_PAIR_COLUMNS = [
@@ -39,6 +39,8 @@ SYNTHETIC_PAIR_COLUMNS = [
     "is_preview",
     "metadata",
     "lineage",
+    "chapter_key",
+    "subchapter_key",
     "tags",
     "scores",
     "flags",
@@ -180,6 +182,7 @@ def _row(batch: SyntheticBatch, pair: NewSyntheticPair, now, *, flags, scores, q
         # What the model call returned (the judge's rationale too) is kept whatever it holds; jsonb refuses a NUL.
         json.dumps(without_nul(pair.metadata)),
         json.dumps(pair.lineage),
+        *lineage_taxonomy(pair.lineage),
         "[]",
         json.dumps(scores),
         json.dumps(flags),

@@ -63,6 +63,7 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path):
         "import_jsonl",
         "import_parquet",
         "tenant_filter",
+        "chapter_filter",
         "webhooks",
         "ops",
     }

@@ -63,6 +63,19 @@ def test_coverage_counts_approved_members_per_chapter_and_subchapter(collection,
     ]
 
 
+def test_coverage_counts_an_imported_member_under_the_chapter_its_import_gave_it(
+    collection, approved_pair, curator, versions
+):
+    imported = approved_pair(source=QAPair.Source.IMPORTED, lineage={"chapter": "geometry", "subchapter": "angles"})
+    add(collection, curator, [imported])
+    collection.coverage_targets = {"geometry": 1, "geometry/angles": 1}
+
+    assert coverage_summary(collection) == {
+        "geometry": {"target": 1, "approved": 1, "missing": 0},
+        "geometry/angles": {"target": 1, "approved": 1, "missing": 0},
+    }
+
+
 def test_coverage_is_one_query_whatever_the_number_of_targets(
     collection, approved_pair, curator, versions, django_assert_num_queries
 ):

@@ -114,7 +114,7 @@ def test_the_subchapter_filter_finds_pairs_of_a_job_narrowed_to_that_subchapter(
         ),
         acting_user=operator,
     )
-    pair = QAPairFactory(job=job, record_index=0, template_version=version)
+    pair = QAPairFactory(job=job, record_index=0, template_version=version, lineage=job.lineage)
     QAPairFactory(template_version=version)
 
     assert filtered({"subchapter": optics.pk}) == [pair.pk]

@@ -103,3 +103,11 @@ def test_promote_refuses_an_empty_answer(artifact, reviewer):
         promote(artifact, reviewer, answer="  ")
 
     assert refused.value.field == "answer"
+
+
+def test_a_promoted_pair_is_in_its_jobs_chapter_and_subchapter(artifact, reviewer):
+    job = artifact.job
+
+    pair = promote(artifact, reviewer)
+
+    assert list(QAPair.objects.in_subchapter(job.chapter_key, job.subchapter_key)) == [pair]

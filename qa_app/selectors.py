@@ -37,10 +37,11 @@ def qa_pairs_matching(queryset: QuerySet, text: str | None, *, ranked: bool = Tr
     return search.matching(queryset, text, ranked=ranked)
 
 
-def qa_pair_count(*, chapter=None, subchapter=None) -> int:
+def qa_pair_count(*, chapter=None, subchapter=None, user=None) -> int:
     """Pairs in the taxonomy node (generated or imported, as the chapter filters find them): one
-    aggregate, answered from the taxonomy index, for a detail page."""
-    pairs = QAPair.objects.all()
+    aggregate, answered from the taxonomy index, for a detail page. With `user`, only the pairs of
+    the tenants they see (the taxonomy is shared; the pairs under it are not)."""
+    pairs = QAPair.objects.all() if user is None else for_user(QAPair.objects.all(), user)
     if chapter is not None:
         pairs = pairs.in_chapter(chapter.key)
     if subchapter is not None:

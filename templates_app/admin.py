@@ -45,6 +45,17 @@ class TaxonomyCountsMixin:
     def approved_versions(self, node):
         return node.approved_version_count
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page's pair count, of the tenants the user sees: counted here, where the request is.
+        node = super().get_object(request, object_id, from_field)
+        if node is not None:
+            node.visible_pair_count = qa_pair_count(**{self.counted_as: node}, user=request.user)
+        return node
+
+    @admin.display(description="QA pairs (of your tenants)")
+    def qa_pairs(self, node):
+        return getattr(node, "visible_pair_count", 0)
+
 
 @admin.register(Chapter)
 class ChapterAdmin(TaxonomyCountsMixin, admin.ModelAdmin):
@@ -53,9 +64,7 @@ class ChapterAdmin(TaxonomyCountsMixin, admin.ModelAdmin):
     readonly_fields = ["qa_pairs"]
     inlines = [SubchapterInline]
 
-    @admin.display(description="QA pairs")
-    def qa_pairs(self, chapter):
-        return qa_pair_count(chapter=chapter) if chapter.pk else 0
+    counted_as = "chapter"
 
 
 @admin.register(Subchapter)
@@ -65,9 +74,7 @@ class SubchapterAdmin(TaxonomyCountsMixin, admin.ModelAdmin):
     search_fields = ["key", "title"]
     readonly_fields = ["qa_pairs"]
 
-    @admin.display(description="QA pairs")
-    def qa_pairs(self, subchapter):
-        return qa_pair_count(subchapter=subchapter) if subchapter.pk else 0
+    counted_as = "subchapter"
 
 
 class TemplateVersionInline(admin.TabularInline):

@@ -1,11 +1,12 @@
 """The taxonomy admin shows how much sits under each chapter and subchapter."""
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from qa_app.selectors import qa_pair_count
 from templates_app.models import Chapter
 from templates_app.selectors import with_template_counts
-from tests.factories import PromptTemplateFactory, TemplateVersionFactory
+from tests.factories import PromptTemplateFactory, QAPairFactory, TemplateVersionFactory
 
 
 def test_chapters_count_their_templates_and_approved_versions(approved_version, author):
@@ -36,3 +37,17 @@ def test_the_chapter_list_and_page_show_the_counts(client, superuser_factory, ap
     assert listing.status_code == page.status_code == subchapters.status_code == 200
     assert b"Approved versions" in listing.content
     assert b"QA pairs" in page.content
+
+
+def test_a_chapter_page_counts_only_the_pairs_of_the_users_tenants(client, make_user, approved_version):
+    chapter = approved_version.template.chapter
+    QAPairFactory.create_batch(2, tenant_id="acme", lineage={"chapter": chapter.key})
+    QAPairFactory.create_batch(3, tenant_id="globex", lineage={"chapter": chapter.key})
+    member = make_user("acme-author", "Template authors", tenants=("acme",))
+    member.user_permissions.add(Permission.objects.get(codename="view_chapter"))
+    client.force_login(member)
+
+    page = client.get(reverse("admin:templates_app_chapter_change", args=[chapter.pk]))
+
+    assert page.status_code == 200
+    assert page.context["original"].visible_pair_count == 2

@@ -19,6 +19,10 @@ def offer_tenants(field: forms.ChoiceField, user, *, no_tenant: str | None = Non
     if no_tenant and sees_all_tenants(user):
         choices.insert(0, ("", no_tenant))
     field.choices = choices
+    # Without the empty choice, an empty answer is a form error here rather than a refusal from
+    # the service after the form was accepted.
+    if not any(key == "" for key, _ in choices):
+        field.required = True
     if len(keys) == 1 and not field.initial:
         field.initial = keys[0]
 

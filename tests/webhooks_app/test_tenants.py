@@ -85,3 +85,16 @@ def test_the_admin_form_offers_every_tenant_to_who_sees_every_tenant(client, ope
 
     assert form.fields["tenant_id"].choices[0] == ("", EVERY_TENANT)
     assert ("acme", "acme") in form.fields["tenant_id"].choices
+
+
+def test_the_admin_form_refuses_an_endpoint_for_every_tenant_to_a_member(client, member, receiver):
+    client.force_login(member)
+
+    response = client.post(
+        reverse("admin:webhooks_app_webhookendpoint_add"),
+        {"url": receiver.url, "events": ["job.succeeded"], "tenant_id": "", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "tenant_id" in response.context["adminform"].form.errors
+    assert not WebhookEndpoint.objects.exists()

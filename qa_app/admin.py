@@ -23,6 +23,7 @@ from synthgov.admin_tools import (
 from synthgov.errors import DomainError
 from synthgov.text_limits import text_problems
 from tenants_app.admin_scoping import TenantScopedAdminMixin
+from tenants_app.forms import tenant_choice_field, with_tenant_choices
 
 from . import selectors, services
 from .admin_filters import QUEUE_LIST_FILTERS
@@ -36,6 +37,9 @@ from .services.decisions import own_content_refusal
 
 
 class QAPairForm(forms.ModelForm):
+    # A pair an operator types belongs to one of their tenants (choices set per request, QAPairAdmin.get_form).
+    tenant_id = tenant_choice_field(help_text="The tenant the pair belongs to (one of yours).")
+
     class Meta:
         model = QAPair
         fields = ["question", "answer", "context", "tags", "locale", "tenant_id"]
@@ -260,6 +264,9 @@ class QAPairAdmin(
         if obj is not None:
             return ["tenant_id", *self.readonly_fields]
         return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return with_tenant_choices(super().get_form(request, obj, change=change, **kwargs), request.user)
 
     @admin.display(description="question")
     def question_preview(self, pair):

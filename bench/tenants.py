@@ -24,9 +24,7 @@ from .results import Result
 
 TENANTS = [f"bench-t{index}" for index in range(10)]
 MEMBER, VIEW_ALL = "bench-tenant-member", "bench-tenant-view-all"
-# Many rounds, after several unmeasured ones: the spread's UPDATE of every pair leaves the
-# tenant index cold, and at 1M pairs 20 rounds gave a member's changelist 1.36x on a quiet
-# machine where 60 warm rounds give 1.08x.
+# Many rounds after several unmeasured ones, so that one slow request moves no p50.
 REQUESTS = 60
 WARM_UP_ROUNDS = 5
 

@@ -231,8 +231,6 @@ DEFAULT_QUEUE_ORDER = "oldest"
 QUEUE_FILTERS = tuple(name for name in QAPairFilter.base_filters if name not in ("review_status", "is_preview"))
 # "Decided by you today" counts up to this many and then shows "N+".
 DECISIONS_TODAY_CAP = 1000
-# Above this many rows PostgreSQL's planner estimate stands in for COUNT(*) ("about N").
-EXACT_COUNT_LIMIT = 10_000
 
 
 def queue_params(params) -> dict[str, str]:
@@ -263,9 +261,9 @@ def review_queue(*, acting_user, params: dict | None = None, now=None) -> QueryS
     return pairs.order_by(*ordering)
 
 
-def estimated_count(queryset: QuerySet, *, exact_below: int = EXACT_COUNT_LIMIT) -> tuple[int, bool]:
-    """(count, exact) of the queue: synthgov.counting's estimate above `exact_below` on PostgreSQL."""
-    return counting.estimated_count(queryset, exact_below=exact_below)
+def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
+    """(count, exact) of the queue: synthgov.counting's estimate above its limit on PostgreSQL."""
+    return counting.estimated_count(queryset)
 
 
 def decisions_today(*, user, now=None, cap: int = DECISIONS_TODAY_CAP) -> int:

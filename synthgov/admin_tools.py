@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
-from .counting import estimated_count
+from .counting import EXACT_COUNT_LIMIT, estimated_count
 from .errors import DomainError
 
 
@@ -216,7 +216,9 @@ class LargeTablePaginator(Paginator):
     then only those rows are loaded, instead of OFFSET walking and reading every wide row it skips.
     """
 
-    exact_below = 100_000
+    exact_below = EXACT_COUNT_LIMIT
+    # True when `count` is an estimate; the changelist then says "about" (admin/pagination.html).
+    count_is_estimate = False
 
     @cached_property
     def count(self) -> int:
@@ -229,9 +231,12 @@ class LargeTablePaginator(Paginator):
                 )
                 row = cursor.fetchone()
             if row and row[0] >= self.exact_below:
+                self.count_is_estimate = True
                 return row[0]
         if query is not None and query.where:
-            return estimated_count(self.object_list, exact_below=self.exact_below)[0]
+            count, exact = estimated_count(self.object_list, exact_below=self.exact_below)
+            self.count_is_estimate = not exact
+            return count
         return super().count
 
     def page(self, number):

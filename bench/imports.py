@@ -53,13 +53,18 @@ def _write_jsonl(path: Path, n: int, run_tag: str) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
+# Large row groups, as files written with pandas' or pyarrow's defaults have (one group of up to
+# ~1M rows): the reader must stream a group's column chunks, not hold them.
+PARQUET_ROW_GROUP_ROWS = 100_000
+
+
 def _write_parquet(path: Path, n: int, run_tag: str) -> None:
     writer = None
     records = _lines(n, run_tag)
-    while chunk := list(islice(records, 50_000)):
+    while chunk := list(islice(records, PARQUET_ROW_GROUP_ROWS)):
         table = pa.Table.from_pylist(chunk)
         writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
-        writer.write_table(table, row_group_size=10_000)
+        writer.write_table(table, row_group_size=PARQUET_ROW_GROUP_ROWS)
     writer.close()
 
 

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
-from django.contrib.admin.utils import display_for_field, quote
+from django.contrib.admin.utils import display_for_field, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, models, router, transaction
@@ -107,13 +107,12 @@ class ServiceRefusalsMixin:
                 return super().delete_view(request, object_id, extra_context)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-        obj = self.get_object(request, object_id)
-        if obj is not None and self.has_view_or_change_permission(request, obj):
-            name = "change"
-        else:
-            name = "delete"
+        # The object's page, where the person sees it is still there; the confirmation page again
+        # for someone who may delete it but not view it.
+        obj = self.get_object(request, unquote(object_id))
+        page = "change" if obj is not None and self.has_view_or_change_permission(request, obj) else "delete"
         return HttpResponseRedirect(
-            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=[quote(object_id)])
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{page}", args=[object_id])
         )
 
     def get_actions(self, request):

@@ -91,9 +91,7 @@ def test_a_draft_save_refused_after_the_service_wrote_keeps_nothing(client, auth
     assert (draft_version.history.count(), LogEntry.objects.count()) == (history_rows, log_rows)
 
 
-def test_a_new_draft_refused_on_a_field_shows_the_refusal_on_that_field(
-    client, author, approved_version, monkeypatch
-):
+def test_a_new_draft_refused_on_a_field_shows_the_refusal_on_that_field(client, author, approved_version, monkeypatch):
     problem = "question_template: refused by the service"
 
     def refuse(**kwargs):

@@ -64,21 +64,23 @@ class ServiceRefusalsMixin:
     """A service's refusal (DomainError) while the admin saves or deletes is shown, never a 500,
     and nothing the request wrote is kept.
 
-    Add and change pages: the POST runs in a savepoint; when save_model or save_related (or
-    anything after the form was accepted) raises a DomainError, everything it wrote (the object,
-    its inlines, history and log rows, on_commit callbacks) is rolled back, and the page is built
-    again from the same POST with a form whose validation reports the refusal (`refusal_on_form`):
-    Django shows it as it shows any invalid form, with what the person typed, status 200.
-    Delete page and the "delete selected" action: rolled back the same way, the refusal a message
-    on the object's page (the list, for the action).
+    Add and change pages: Django runs the POST in transaction.atomic; a DomainError from save_model
+    or save_related (or anything after the form was accepted) is caught outside that block, so
+    everything the request wrote (the object, its inlines, history and log rows, on_commit
+    callbacks) is rolled back. Then the page is built again from the same POST with a form whose
+    validation reports the refusal (`refusal_on_form`): Django shows it as any invalid form, with
+    what the person typed, status 200.
+    Delete page and the "delete selected" action (which Django does not run in a transaction; here
+    it is all or nothing): rolled back the same way, the refusal a message on the object's page
+    (the list, for the action).
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method in SAFE_METHODS:
             return super().changeform_view(request, object_id, form_url, extra_context)
         try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().changeform_view(request, object_id, form_url, extra_context)
+            # Django runs the POST in transaction.atomic: caught out here, the refusal has rolled back all of it.
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
             setattr(request, _REFUSAL, exc)
         # Once more from the start, with the database as before the POST: the form is invalid now.
@@ -103,8 +105,8 @@ class ServiceRefusalsMixin:
         if request.method in SAFE_METHODS:
             return super().delete_view(request, object_id, extra_context)
         try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().delete_view(request, object_id, extra_context)
+            # In transaction.atomic, as changeform_view: the refusal has rolled back the deletion and its log row.
+            return super().delete_view(request, object_id, extra_context)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         # The object's page, where the person sees it is still there; the confirmation page again

@@ -10,10 +10,11 @@ from functools import update_wrapper
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import display_for_field
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import display_for_field, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection, models
+from django.db import connection, models, router, transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -36,11 +37,103 @@ def reported_to(request, modeladmin, *, form=None):
     try:
         yield
     except DomainError as exc:
-        on_fields = {field: problems for field, problems in exc.problems.items() if form and field in form.fields}
-        for field, problems in on_fields.items():
-            form.add_error(field, problems)
-        if not on_fields:
+        if not (form and refusal_on_fields(form, exc)):
             modeladmin.message_user(request, exc.message, level=messages.ERROR)
+
+
+def refusal_on_fields(form, exc: DomainError) -> bool:
+    """Add the refusal's problems to the fields of `form` that it names; whether any was."""
+    on_fields = {field: problems for field, problems in exc.problems.items() if field in form.fields}
+    for field, problems in on_fields.items():
+        form.add_error(field, problems)
+    return bool(on_fields)
+
+
+def refusal_on_form(form, exc: DomainError) -> None:
+    """The refusal as errors of `form`: on the fields it names that the form has, else (a field the
+    form does not show, or none named) as an error of the whole form."""
+    if not refusal_on_fields(form, exc):
+        form.add_error(None, exc.message)
+
+
+_REFUSAL = "_synthgov_service_refusal"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+class ServiceRefusalsMixin:
+    """A service's refusal (DomainError) while the admin saves or deletes is shown, never a 500,
+    and nothing the request wrote is kept.
+
+    Add and change pages: Django runs the POST in transaction.atomic; a DomainError from save_model
+    or save_related (or anything after the form was accepted) is caught outside that block, so
+    everything the request wrote (the object, its inlines, history and log rows, on_commit
+    callbacks) is rolled back. Then the page is built again from the same POST with a form whose
+    validation reports the refusal (`refusal_on_form`): Django shows it as any invalid form, with
+    what the person typed, status 200.
+    Delete page and the "delete selected" action (which Django does not run in a transaction; here
+    it is all or nothing): rolled back the same way, the refusal a message on the object's page
+    (the list, for the action).
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method in SAFE_METHODS:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            # Django runs the POST in transaction.atomic: caught out here, the refusal has rolled back all of it.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            setattr(request, _REFUSAL, exc)
+        # Once more from the start, with the database as before the POST: the form is invalid now.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, _REFUSAL, None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def full_clean(self):
+                super().full_clean()
+                if self.is_bound:
+                    refusal_on_form(self, refusal)
+
+        RefusedForm.__name__ = RefusedForm.__qualname__ = form_class.__name__
+        return RefusedForm
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method in SAFE_METHODS:
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            # In transaction.atomic, as changeform_view: the refusal has rolled back the deletion and its log row.
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        # The object's page, where the person sees it is still there; the confirmation page again
+        # for someone who may delete it but not view it.
+        obj = self.get_object(request, unquote(object_id))
+        page = "change" if obj is not None and self.has_view_or_change_permission(request, obj) else "delete"
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{page}", args=[object_id])
+        )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (_delete_selected_or_refusal, name, description)
+        return actions
+
+
+def _delete_selected_or_refusal(modeladmin, request, queryset):
+    """Django's "delete selected" action, all or nothing: a refusal of any one deletion rolls back
+    them all and is shown on the list."""
+    try:
+        with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+            return delete_selected(modeladmin, request, queryset)
+    except DomainError as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return None
 
 
 class ObjectActionsMixin:
@@ -170,8 +263,11 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """For machine-written rows: viewable, never added, edited or deleted by hand."""
 
 
-class GovernedHistoryAdmin(SimpleHistoryAdmin):
+class GovernedHistoryAdmin(ServiceRefusalsMixin, SimpleHistoryAdmin):
     """simple-history's history pages for a governed model: who changed what, when and why.
+
+    A governed model changes through services: their refusals are form errors or messages, never a
+    500, and nothing is saved (ServiceRefusalsMixin).
 
     A past version's page is shown, never saved. Restoring an old row by hand would bypass the
     services (state transitions, four eyes, the reason in the history row), and simple-history

@@ -121,3 +121,20 @@ class CollectionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Collection {n}")
     seed = 7
     tenant_id = "acme"
+
+
+def collection_admin_form(collection, **overrides) -> dict:
+    """What the admin's change page of `collection` posts when nothing is changed, with `overrides`."""
+    form = {
+        "slug": collection.slug,
+        "name": collection.name,
+        "purpose": collection.purpose,
+        "allowed_sources": '["operator", "imported", "synthetic"]',
+        "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
+        "seed": str(collection.seed),
+        "tenant_id": collection.tenant_id,
+        "reason": "",
+        "releases-TOTAL_FORMS": "0",
+        "releases-INITIAL_FORMS": "0",
+    }
+    return {**form, **overrides}

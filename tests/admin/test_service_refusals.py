@@ -17,7 +17,7 @@ from qa_app.models import QAPair
 from synthgov.errors import InvalidInput, PermissionRefused, TransitionRefused
 from templates_app import services as template_services
 from templates_app.models import CONTENT_FIELDS, TemplateVersion
-from tests.factories import CollectionFactory
+from tests.factories import CollectionFactory, collection_admin_form
 from webhooks_app import services as webhook_services
 from webhooks_app.models import WebhookEndpoint
 
@@ -112,22 +112,6 @@ def test_a_new_draft_refused_on_a_field_shows_the_refusal_on_that_field(client, 
 # --- collection (a real refusal: the form cannot see it) ---
 
 
-def collection_form(collection, **overrides) -> dict:
-    form = {
-        "slug": collection.slug,
-        "name": collection.name,
-        "purpose": collection.purpose,
-        "allowed_sources": '["operator", "imported", "synthetic"]',
-        "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
-        "seed": str(collection.seed),
-        "tenant_id": collection.tenant_id,
-        "reason": "",
-        "releases-TOTAL_FORMS": "0",
-        "releases-INITIAL_FORMS": "0",
-    }
-    return {**form, **overrides}
-
-
 def test_making_a_collection_cross_tenant_without_seeing_every_tenant_is_a_form_error_and_saves_nothing(
     client, approver
 ):
@@ -139,7 +123,7 @@ def test_making_a_collection_cross_tenant_without_seeing_every_tenant_is_a_form_
 
     response = client.post(
         reverse("admin:collections_app_collection_change", args=[collection.pk]),
-        collection_form(collection, name="Typed name", cross_tenant="on"),
+        collection_admin_form(collection, name="Typed name", cross_tenant="on"),
     )
 
     assert response.status_code == 200

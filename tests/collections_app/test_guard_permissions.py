@@ -16,7 +16,7 @@ from collections_app.services import (
 )
 from synthgov.errors import PermissionRefused, permission_missing_message
 from tests.conftest import grant_view_all_tenants
-from tests.factories import CollectionFactory
+from tests.factories import CollectionFactory, collection_admin_form
 
 GUARDED = {
     "allow_pii": ({"allow_pii": True}, ALLOW_PII_PERMISSION),
@@ -93,22 +93,6 @@ def test_a_curator_may_still_change_the_rest_of_a_collection(curator):
 # --- admin ---
 
 
-def change_form(collection, **overrides) -> dict:
-    form = {
-        "slug": collection.slug,
-        "name": collection.name,
-        "purpose": collection.purpose,
-        "allowed_sources": '["operator", "imported", "synthetic"]',
-        "split_ratios": '{"train": 0.8, "validation": 0.1, "test": 0.1}',
-        "seed": str(collection.seed),
-        "tenant_id": collection.tenant_id,
-        "reason": "",
-        "releases-TOTAL_FORMS": "0",
-        "releases-INITIAL_FORMS": "0",
-    }
-    return {**form, **overrides}
-
-
 def change_url(collection) -> str:
     return reverse("admin:collections_app_collection_change", args=[collection.pk])
 
@@ -128,7 +112,7 @@ def test_a_curator_ticking_allow_pii_in_the_admin_changes_nothing_guarded(client
     collection = CollectionFactory()
     client.force_login(curator)
 
-    response = client.post(change_url(collection), change_form(collection, allow_pii="on", name="Renamed"))
+    response = client.post(change_url(collection), collection_admin_form(collection, allow_pii="on", name="Renamed"))
 
     assert response.status_code == 302
     collection.refresh_from_db()
@@ -140,7 +124,7 @@ def test_an_approver_sets_allow_pii_and_cross_tenant_in_the_admin(client, approv
     collection = CollectionFactory()
     client.force_login(approver)
 
-    response = client.post(change_url(collection), change_form(collection, allow_pii="on", cross_tenant="on"))
+    response = client.post(change_url(collection), collection_admin_form(collection, allow_pii="on", cross_tenant="on"))
 
     assert response.status_code == 302
     collection.refresh_from_db()
@@ -150,7 +134,7 @@ def test_an_approver_sets_allow_pii_and_cross_tenant_in_the_admin(client, approv
 def test_an_approver_lifting_the_wall_in_the_admin_must_give_a_reason(client, approver):
     collection = CollectionFactory(purpose="evaluation")
     client.force_login(approver)
-    lift = change_form(collection, allow_synthetic_in_evaluation="on")
+    lift = collection_admin_form(collection, allow_synthetic_in_evaluation="on")
 
     without_reason = client.post(change_url(collection), lift)
     with_reason = client.post(change_url(collection), {**lift, "reason": "synthetic probes only"})

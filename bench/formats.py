@@ -6,7 +6,6 @@ child process of its own), and `datasets.load_dataset` of the Parquet export.
     python -m bench.formats load <directory> <cache directory>         (the child; prints JSON)
 """
 
-import json
 import os
 import shutil
 import sys
@@ -14,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .child import run_child
+from .child import report, run_child
 from .results import Result
 
 EXPORT_FORMATS = ["openai_chat", "openai_chat_gz", "parquet"]
@@ -153,5 +152,4 @@ def _load_child(directory: str, cache: str) -> dict:
 
 if __name__ == "__main__":
     command, *arguments = sys.argv[1:]
-    report = _export_child(*arguments) if command == "export" else _load_child(*arguments)
-    print(json.dumps(report))
+    report(_export_child(*arguments) if command == "export" else _load_child(*arguments))

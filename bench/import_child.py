@@ -1,12 +1,13 @@
 """One import run in a process of its own (bench/imports.py measures its peak RSS):
-python -m bench.import_child RUN_ID prints {"seconds": ...}."""
+python -m bench.import_child RUN_ID prints {"seconds": ..., "peak_rss_mb": ...}."""
 
-import json
 import os
 import sys
 import time
 
 import django
+
+from bench.child import report
 
 
 def main(run_id: int) -> dict:
@@ -20,4 +21,4 @@ def main(run_id: int) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]))))
+    report(main(int(sys.argv[1])))

@@ -6,7 +6,6 @@ Every scenario cleans up what it wrote, so the fixture can be reused by the next
 import base64
 import io
 import random
-import resource
 import shutil
 import statistics
 import time
@@ -32,6 +31,7 @@ from synthgov.api.pagination import IdCursorPagination
 from templates_app.models import PromptTemplate, TemplateVersion
 
 from .chapters import chapter_filter
+from .child import peak_rss_mb as own_peak_rss_mb
 from .fill import fill
 from .fixture import EXPORT_COLLECTION, PAIR_COLUMNS, TENANT, bench_tenant, bench_user
 from .formats import formats
@@ -234,7 +234,7 @@ def export(n: int, repeat: int) -> list[Result]:
         _delete_release(release)
         references.append(_copy_to_rate(collection))
     release_services.check_release = original_check
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_rss_mb = own_peak_rss_mb()
     buckets = NearDuplicateBucket.objects.filter(tenant_id=TENANT).count()
     return [
         Result(

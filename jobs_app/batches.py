@@ -32,8 +32,8 @@ def batch_ranges(start: int, stop: int, size: int) -> list[tuple[int, int]]:
 
 
 class GeneratedBatches:
-    """Iterate for (start, stop, PreparedBatch) in order; `close` (also on leaving a `with`) drops a batch
-    generated ahead and waits for its requests to end. Close it before the processor."""
+    """Iterate for (start, stop, PreparedBatch) in order; `close` (also on leaving a `with`) waits for the
+    batch generated ahead to end and drops it. Close it before the processor."""
 
     def __init__(self, processor: BatchProcessor, ranges: list[tuple[int, int]]):
         self.processor = processor
@@ -64,7 +64,8 @@ class GeneratedBatches:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # The batch ahead has been handed to the thread already: its requests run to their end.
+            self._pool.shutdown(wait=True)
 
     def __enter__(self) -> "GeneratedBatches":
         return self

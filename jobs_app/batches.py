@@ -14,8 +14,9 @@ generating ahead (BackendUnavailable, a transient database fault) is raised when
 comes, as if the shard's thread had generated it then.
 
 The background thread reads the database (the batch's settled indexes; the judge's pairs holding
-a content) on its own connection, closed after each batch: the thread outlives no batch's
-connection, and a broken one is not reused.
+a content) on its own connection, kept from batch to batch and closed when the shard run ends. A
+database fault in that thread ends the run like any exception of generation (a transient one hands
+the shard back), so a broken connection is never used for a second batch.
 """
 
 from collections.abc import Iterator
@@ -29,6 +30,11 @@ from .pipeline import BatchProcessor, PreparedBatch
 def batch_ranges(start: int, stop: int, size: int) -> list[tuple[int, int]]:
     """[start, stop) cut into consecutive ranges of `size` records (the last may be shorter)."""
     return [(low, min(low + size, stop)) for low in range(start, stop, size)]
+
+
+def _close_this_threads_connection() -> None:
+    # Looked up when it runs: `connection` is the connection of the thread that uses it.
+    connection.close()
 
 
 class GeneratedBatches:
@@ -57,14 +63,13 @@ class GeneratedBatches:
             yield start, stop, prepared
 
     def _generate(self, start: int, stop: int) -> PreparedBatch:
-        try:
-            return self.processor.generate(start, stop)
-        finally:
-            connection.close()
+        return self.processor.generate(start, stop)
 
     def close(self) -> None:
         if self._pool is not None:
-            # The batch ahead has been handed to the thread already: its requests run to their end.
+            # One thread runs every task: this last one closes the connection the thread opened.
+            # The batch ahead, already handed to the thread, runs to its end first.
+            self._pool.submit(_close_this_threads_connection)
             self._pool.shutdown(wait=True)
 
     def __enter__(self) -> "GeneratedBatches":

@@ -8,6 +8,7 @@ the order each test needs.
 import threading
 
 import pytest
+from django.db import connections
 
 from jobs_app.generators import BackendUnavailable
 from jobs_app.generators.openai_chat import OpenAIChatGenerator
@@ -230,3 +231,20 @@ def test_the_shards_concurrency_log_leaves_out_a_dropped_batch(run_openai, fake_
     log = JobShard.objects.get(job=job).concurrency_log
     assert log["faults"] == {}
     assert [point["reason"] for point in log["series"]] == ["start"]
+
+
+def test_the_generating_threads_database_connection_is_closed_when_the_shard_run_ends(run_openai, monkeypatch):
+    wrappers = []
+    send = OpenAIChatGenerator.generate_many
+
+    def generate_many_noting_the_connection(self, items):
+        wrappers.append(connections["default"])
+        return send(self, items)
+
+    monkeypatch.setattr(OpenAIChatGenerator, "generate_many", generate_many_noting_the_connection)
+
+    run_openai(record_count=12)
+
+    (wrapper,) = set(wrappers)
+    assert wrapper is not connections["default"]
+    assert wrapper.connection is None

@@ -162,7 +162,8 @@ class BatchProcessor:
         """Give each record that will become a pair the LLM judge's verdict; the others are not worth a request.
 
         Which records pass validation and are no exact duplicate is checked here as `process` will check
-        it; a pair inserted meanwhile by another job only costs one judge request that is not stored.
+        it; a pair inserted meanwhile by another job (or by the batch before, committing while this one is
+        generated ahead) only costs one judge request that is not stored.
         """
         candidates: dict[str, Generated] = {}
         for outcome in generated:

@@ -19,7 +19,7 @@ from synthgov.text_limits import without_nul
 from templates_app.sampling import SamplingContext, SamplingError, VariableSampler
 
 from .generators import Generated
-from .generators.concurrency_log import log_add
+from .generators.concurrency_log import ConcurrencyReport, log_add
 from .generators.early_stop import EarlyStopWindow, RecordOutcome
 from .generators.openai_chat import LLM_ROUNDS_PER_BATCH
 from .judge import LLMJudge, judge_for_job
@@ -35,6 +35,15 @@ class BatchOutcome:
     duplicates: int = 0
     # The records this run processed (not those settled by an earlier run), in index order, for the early stop.
     records: list[RecordOutcome] = field(default_factory=list, compare=False)
+
+
+@dataclass
+class PreparedBatch:
+    """What `generate` made of a batch: (record_index, variables, Generated) of its unsettled records, in
+    index order, and the backend's concurrency report for it (folded into the shard's log when it commits)."""
+
+    records: list[tuple[int, dict, Generated]]
+    report: ConcurrencyReport | None = None
 
 
 def _reason(code: str, message: str) -> dict:
@@ -107,15 +116,22 @@ class BatchProcessor:
             size = min(size, self.judge.profile.concurrency * LLM_ROUNDS_PER_BATCH)
         return size
 
-    def generate(self, start: int, stop: int) -> list[tuple[int, dict, Generated]]:
+    @property
+    def waits_on_network(self) -> bool:
+        """Whether the backend spends a batch waiting on a server (the shard then generates a batch ahead)."""
+        return getattr(self.generator, "waits_on_network", False)
+
+    def generate(self, start: int, stop: int) -> PreparedBatch:
         """Sample and generate the batch's unsettled records, for `process` to check and persist.
 
         Called before the batch's transaction: an LLM batch can take minutes, all of which SQLite
         would spend holding its write lock (taken at BEGIN IMMEDIATE) and PostgreSQL a transaction.
+        Changes nothing on the processor but the generator's state, so a background thread may run it
+        while the shard's thread processes the previous batch (jobs_app/batches.py).
         """
         return self._generate(start, stop, self._settled(start, stop).indexes)
 
-    def _generate(self, start: int, stop: int, settled: set[int]) -> list[tuple[int, dict, Generated]]:
+    def _generate(self, start: int, stop: int, settled: set[int]) -> PreparedBatch:
         items, failed = [], []
         for record_index in range(start, stop):
             if record_index in settled:
@@ -126,15 +142,13 @@ class BatchProcessor:
                 reasons = [_reason("sampling", str(exc))]
                 failed.append((record_index, exc.variables, Generated(record_index, None, reasons)))
         # The whole batch at once, so an LLM backend can send its requests concurrently.
-        try:
-            generated = self.generator.generate_many(items)
-        finally:
-            if take_report := getattr(self.generator, "take_report", None):
-                self.concurrency_log = log_add(self.concurrency_log, take_report())
+        generated = self.generator.generate_many(items)
+        take_report = getattr(self.generator, "take_report", None)
+        report = take_report() if take_report else None
         results = [(index, variables, outcome) for (index, variables), outcome in zip(items, generated, strict=True)]
         if self.judge is not None:
             self._judge([outcome for _, _, outcome in results])
-        return sorted(failed + results, key=itemgetter(0)) if failed else results
+        return PreparedBatch(sorted(failed + results, key=itemgetter(0)) if failed else results, report)
 
     def close(self) -> None:
         self.generator.close()
@@ -148,7 +162,8 @@ class BatchProcessor:
         """Give each record that will become a pair the LLM judge's verdict; the others are not worth a request.
 
         Which records pass validation and are no exact duplicate is checked here as `process` will check
-        it; a pair inserted meanwhile by another job only costs one judge request that is not stored.
+        it; a pair inserted meanwhile by another job (or by the batch before, committing while this one is
+        generated ahead) only costs one judge request that is not stored.
         """
         candidates: dict[str, Generated] = {}
         for outcome in generated:
@@ -168,8 +183,12 @@ class BatchProcessor:
         for outcome in generated:
             outcome.verdict = verdicts.get(outcome.record_index)
 
-    def process(self, start: int, stop: int, prepared: list[tuple[int, dict, Generated]] | None = None) -> BatchOutcome:
-        """Check, deduplicate and persist a batch; `prepared` is what `generate` returned for it, if called."""
+    def process(self, start: int, stop: int, prepared: PreparedBatch | None = None) -> BatchOutcome:
+        """Check, deduplicate and persist a batch; `prepared` is what `generate` returned for it, if called.
+
+        Runs in the batch's transaction; the concurrency report joins `concurrency_log` here, so the
+        log the shard stores with a batch holds the reports of the batches committed, no others.
+        """
         settled = self._settled(start, stop)
         candidates: dict[str, _Candidate] = {}
         repeats: list[tuple[int, str]] = []
@@ -177,7 +196,9 @@ class BatchProcessor:
         records: list[RecordOutcome] = []
         if prepared is None:
             prepared = self._generate(start, stop, settled.indexes)
-        for record_index, variables, generated in prepared:
+        if prepared.report is not None:
+            self.concurrency_log = log_add(self.concurrency_log, prepared.report)
+        for record_index, variables, generated in prepared.records:
             if record_index in settled.indexes:
                 continue  # Settled by another worker since `generate` ran.
             record = generated.record

@@ -56,6 +56,9 @@ class Generator:
     name: str
     # Backends that call a model record token usage per record; the job manifest sums it.
     reports_usage = False
+    # Backends whose batch is spent waiting on a server: the shard generates the next batch while it
+    # commits the current one (jobs_app/batches.py). Offline backends gain nothing from a thread.
+    waits_on_network = False
 
     def __init__(self, version, config: dict):
         self.version = version

@@ -68,6 +68,7 @@ class OpenAIChatGenerator(Generator):
 
     name = "openai"
     reports_usage = True
+    waits_on_network = True
     fields = ("system_prompt", "prompt")
 
     @classmethod

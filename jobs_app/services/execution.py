@@ -27,10 +27,11 @@ from django_q.tasks import async_task
 from synthgov.faults import is_transient
 from synthgov.history import MAX_REASON_CHARS, record_change
 
+from ..batches import GeneratedBatches, batch_ranges
 from ..generators import GENERATORS
 from ..manifest import job_output_manifest
 from ..models import GenerationJob, JobShard
-from ..pipeline import BatchOutcome, BatchProcessor
+from ..pipeline import BatchOutcome, BatchProcessor, PreparedBatch
 from ..selectors import stale_shards
 from ..webhook_events import announce_finished
 
@@ -146,19 +147,19 @@ def _run_shard(shard_id: int) -> JobShard:
         )
         batch_size = processor.batch_size(settings.SYNTHGOV_GENERATION_BATCH_SIZE)
         early_stop = processor.early_stop_window()
-        start = shard.start + shard.processed_records
-        while start < shard.stop:
-            stop = min(start + batch_size, shard.stop)
-            outcome = _commit_batch(processor, shard, start, stop)
-            if outcome is None:
-                return shard
-            if early_stop and (reason := early_stop.observe(outcome.records)):
-                # After the batch's commit: every record processed so far is stored, once.
-                logger.warning("Generation job %s shard %s stopped early: %s", job.pk, shard.index, reason)
-                _fail_job(job, reason)
-                shard.refresh_from_db()
-                return shard
-            start = stop
+        ranges = batch_ranges(shard.start + shard.processed_records, shard.stop, batch_size)
+        # Closed before the processor: a batch generated ahead is dropped once its requests end.
+        with GeneratedBatches(processor, ranges) as batches:
+            for start, stop, prepared in batches:
+                outcome = _commit_batch(processor, shard, start, stop, prepared)
+                if outcome is None:
+                    return shard
+                if early_stop and (reason := early_stop.observe(outcome.records)):
+                    # After the batch's commit: every record processed so far is stored, once.
+                    logger.warning("Generation job %s shard %s stopped early: %s", job.pk, shard.index, reason)
+                    _fail_job(job, reason)
+                    shard.refresh_from_db()
+                    return shard
         JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.DONE, finished_at=timezone.now())
         job_finish_when_all_shards_are_done(job)
     except Exception as exc:
@@ -203,11 +204,15 @@ def shard_hand_back(*, shard_id: int) -> JobShard | None:
         return None
 
 
-def _commit_batch(processor: BatchProcessor, shard: JobShard, start: int, stop: int) -> BatchOutcome | None:
+def _commit_batch(
+    processor: BatchProcessor, shard: JobShard, start: int, stop: int, prepared: PreparedBatch
+) -> BatchOutcome | None:
     """Process and commit one batch; None when the shard must stop (job no longer running, or
-    another worker committed this batch first)."""
-    # Outside the transaction: an LLM backend's batch can take minutes (see BatchProcessor.generate).
-    prepared = processor.generate(start, stop)
+    another worker committed this batch first).
+
+    `prepared` was generated outside the transaction: an LLM backend's batch can take minutes (see
+    BatchProcessor.generate), and the next batch is being generated while this one commits.
+    """
     with transaction.atomic():
         outcome = processor.process(start, stop, prepared)
         now = timezone.now()

@@ -158,6 +158,10 @@ def completion(body: dict, content: str, finish_reason: str = "stop") -> dict:
 def _handler_for(fake: FakeOpenAI):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY, as real servers (uvicorn, nginx) set it: the headers and the body go out in two
+        # writes, and with Nagle's algorithm the body waits for the client's delayed ACK of the
+        # headers (40 ms on Linux) on every reply of a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

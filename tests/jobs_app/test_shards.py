@@ -172,9 +172,9 @@ def test_a_requeued_shard_stops_the_worker_that_was_only_slow(
     shard = job.shards.first()
     original_commit = execution._commit_batch
 
-    def commit_after_the_sweep_requeued_the_shard(processor, shard, start, stop):
+    def commit_after_the_sweep_requeued_the_shard(processor, shard, *batch):
         JobShard.objects.filter(pk=shard.pk).update(status=JobShard.Status.PENDING)
-        return original_commit(processor, shard, start, stop)
+        return original_commit(processor, shard, *batch)
 
     monkeypatch.setattr(execution, "_commit_batch", commit_after_the_sweep_requeued_the_shard)
     job_shard_run(shard_id=shard.pk)

@@ -1,6 +1,7 @@
 import pytest
 
 from jobs_app.generators.aimd import forget_controllers
+from jobs_app.models import GeneratorProfile
 from jobs_app.services import JobRequest, job_trigger
 from templates_app.services import template_version_publish
 from tests.factories import TemplateVersionFactory
@@ -68,6 +69,18 @@ def fake_openai():
     server = FakeOpenAI()
     yield server
     server.close()
+
+
+@pytest.fixture
+def fake_profile(fake_openai):
+    """Make a generator profile on the fake server: "local", concurrency 2, 5 s timeout, 2 retries,
+    unless `fields` say otherwise."""
+
+    def make(**fields):
+        defaults = {"name": "local", "model": "fake-model", "concurrency": 2, "timeout_seconds": 5, "max_retries": 2}
+        return GeneratorProfile.objects.create(base_url=fake_openai.base_url, **{**defaults, **fields})
+
+    return make
 
 
 @pytest.fixture

@@ -20,18 +20,8 @@ BATCH = 5
 
 
 @pytest.fixture
-def profile(fake_openai):
-    return GeneratorProfile.objects.create(
-        name="local",
-        base_url=fake_openai.base_url,
-        model="fake-model",
-        concurrency=2,
-        timeout_seconds=5,
-        max_retries=2,
-        early_stop_window=10,
-        early_stop_rejection_rate=0.5,
-        early_stop_error_rate=0.5,
-    )
+def profile(fake_profile):
+    return fake_profile(early_stop_window=10, early_stop_rejection_rate=0.5, early_stop_error_rate=0.5)
 
 
 @pytest.fixture

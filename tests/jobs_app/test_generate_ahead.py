@@ -27,17 +27,8 @@ NEVER = 30
 
 
 @pytest.fixture
-def profile(fake_openai):
-    return GeneratorProfile.objects.create(
-        name="local",
-        base_url=fake_openai.base_url,
-        model="fake-model",
-        concurrency=2,
-        timeout_seconds=5,
-        max_retries=2,
-        early_stop_rejection_rate=None,
-        early_stop_error_rate=None,
-    )
+def profile(fake_profile):
+    return fake_profile(early_stop_rejection_rate=None, early_stop_error_rate=None)
 
 
 @pytest.fixture

@@ -26,16 +26,8 @@ RUBRIC = "The answer is the correct sum of the two numbers in the question, with
 
 
 @pytest.fixture
-def judge_profile(fake_openai):
-    return GeneratorProfile.objects.create(
-        name="judge",
-        base_url=fake_openai.base_url,
-        model="judge-model",
-        temperature=0,
-        concurrency=2,
-        timeout_seconds=5,
-        max_retries=1,
-    )
+def judge_profile(fake_profile):
+    return fake_profile(name="judge", model="judge-model", temperature=0, max_retries=1)
 
 
 @pytest.fixture

@@ -27,15 +27,8 @@ SECRET = "sk-test-never-stored-3141"
 
 
 @pytest.fixture
-def profile(fake_openai):
-    return GeneratorProfile.objects.create(
-        name="local",
-        base_url=fake_openai.base_url,
-        model="fake-model",
-        concurrency=2,
-        timeout_seconds=5,
-        max_retries=2,
-    )
+def profile(fake_profile):
+    return fake_profile()
 
 
 @pytest.fixture

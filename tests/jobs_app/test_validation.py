@@ -5,7 +5,7 @@ from jsonschema import Draft202012Validator
 
 from jobs_app.models import RejectedArtifact
 from jobs_app.validation.completeness import completeness_reasons
-from qa_app.assessment.language import locale_mismatch
+from qa_app.assessment.language import detect_language, locale_mismatch
 from qa_app.assessment.pii import pii_flags
 from qa_app.assessment.scoring import WEIGHTS, components_for, quality
 from qa_app.models import QAPair
@@ -126,6 +126,23 @@ def test_locale_mismatch_is_not_flagged_for_the_locales_own_language():
 
 def test_locale_mismatch_is_not_flagged_for_short_text():
     assert locale_mismatch("Wie viel ist zwei plus drei?", "en", min_chars=40, min_confidence=0.9) is None
+
+
+def test_a_plain_spanish_sentence_is_detected_as_spanish():
+    # py3langid, the identifier before, called it Extremaduran ("ext", 0.51).
+    language, confidence = detect_language("¿Cuál es la capital de España? La capital de España es Madrid.")
+
+    assert language == "es"
+    assert confidence >= 0.9
+
+
+def test_a_question_and_answer_on_several_lines_are_detected_together():
+    # fastText itself refuses a newline (ValueError); the question and answer are judged as one text.
+    text = "Was passiert mit dem Sauerteig?\nEr wird sauer,\nweil die Bakterien Milchsäure bilden."
+
+    language, _ = detect_language(text)
+
+    assert language == "de"
 
 
 def test_completeness_keeps_the_empty_field_reason():

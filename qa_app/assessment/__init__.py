@@ -53,9 +53,14 @@ class Assessment:
     quality_score: float
 
 
-def content_flags(record: dict, *, locale: str) -> list[dict]:
-    """PII flags (e-mail, phone, card by Luhn, IBAN) and a locale mismatch flag of the record's text."""
+def content_flags(record: dict, *, locale: str, locale_detected: bool = False) -> list[dict]:
+    """PII flags (e-mail, phone, card by Luhn, IBAN) and a locale mismatch flag of the record's text.
+
+    A `locale_detected` from this record's own text cannot mismatch it: the check is skipped.
+    """
     flags = pii_flags({name: record[name] or "" for name in RECORD_FIELDS}, region=locale_region(locale))
+    if locale_detected:
+        return flags
     mismatch = locale_mismatch(
         f"{record['question']}\n{record['answer']}",
         locale,

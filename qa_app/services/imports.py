@@ -393,7 +393,7 @@ def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) 
             answer=content.answer,
             context=content.context,
             content_hash=content_hash,
-            flags=content_flags(content.record, locale=locale),
+            flags=content_flags(content.record, locale=locale, locale_detected=not run.locale),
             metadata=content.metadata,
             lineage=_lineage(run, line, taxonomy),
         )

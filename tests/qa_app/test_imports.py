@@ -477,3 +477,47 @@ def test_a_known_chapter_and_subchapter_go_into_every_pairs_lineage(curator, imp
     assert {(pair.lineage["chapter"], pair.lineage["subchapter"]) for pair in imported_pairs(run)} == {
         (chapter, subchapter.key)
     }
+
+
+GERMAN_LINE = {
+    "question": "Warum braucht ein Sauerteig regelmäßig frisches Mehl und Wasser?",
+    "answer": "Weil die Hefen und Milchsäurebakterien im Teig den Zucker im frischen Mehl fressen.",
+}
+ENGLISH_LINE = {
+    "question": "Why does a sourdough starter need regular feeding with flour and water?",
+    "answer": "Because the wild yeast and bacteria in the starter eat the sugars in fresh flour.",
+}
+
+
+def test_each_lines_locale_is_detected_when_the_run_names_none(curator, import_dir):
+    lines = [GERMAN_LINE, ENGLISH_LINE, {"question": "2 + 2?", "answer": "4 = 2 + 2"}]
+
+    run = run_import(curator, write_jsonl(import_dir / "mixed.jsonl", lines), locale="")
+
+    assert [pair.locale for pair in imported_pairs(run)] == ["de", "en", "und"]
+
+
+def test_a_line_in_another_language_than_the_runs_locale_is_flagged(curator, import_dir):
+    run = run_import(curator, write_jsonl(import_dir / "german.jsonl", [GERMAN_LINE]), locale="en")
+
+    (pair,) = imported_pairs(run)
+    (flag,) = [flag for flag in pair.flags if flag["code"] == "locale_mismatch"]
+    assert (flag["expected"], flag["detected"]) == ("en", "de")
+
+
+def test_a_detected_locale_costs_one_identification_a_line(curator, import_dir, monkeypatch):
+    from qa_app.assessment import language
+
+    identified = []
+    detect = language.detect_language
+
+    def counted_detect(text):
+        identified.append(text)
+        return detect(text)
+
+    monkeypatch.setattr(language, "detect_language", counted_detect)
+    monkeypatch.setattr("qa_app.services.imports.detect_language", counted_detect)
+
+    run_import(curator, write_jsonl(import_dir / "two.jsonl", [GERMAN_LINE, ENGLISH_LINE]), locale="")
+
+    assert len(identified) == 2

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.db import connection
 
+from qa_app.assessment import language
 from qa_app.models import ImportLineIssue, ImportRun, QAPair, ReviewDecision
 from qa_app.services.imports import (
     APPROVAL_NEEDS_REASON,
@@ -506,8 +507,6 @@ def test_a_line_in_another_language_than_the_runs_locale_is_flagged(curator, imp
 
 
 def test_a_detected_locale_costs_one_identification_a_line(curator, import_dir, monkeypatch):
-    from qa_app.assessment import language
-
     identified = []
     detect = language.detect_language
 

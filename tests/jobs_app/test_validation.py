@@ -137,8 +137,9 @@ def test_a_plain_spanish_sentence_is_detected_as_spanish():
 
 
 def test_a_question_and_answer_on_several_lines_are_detected_together():
-    # fastText itself refuses a newline (ValueError); the question and answer are judged as one text.
-    text = "Was passiert mit dem Sauerteig?\nEr wird sauer,\nweil die Bakterien Milchsäure bilden."
+    # fastText itself refuses a newline (ValueError); the question and answer are judged as one text:
+    # the first line alone would not be German.
+    text = "Why?\nWeil die Hefen und Milchsäurebakterien im Teig den Zucker\nim frischen Mehl fressen."
 
     language, _ = detect_language(text)
 

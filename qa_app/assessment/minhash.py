@@ -10,6 +10,7 @@ bucket collision can cost time but never make a false flag.
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> list[bytes]:
     words = _WORD.findall(text.casefold())
     if len(words) <= size:
         return [" ".join(words).encode()] if words else []
-    return [" ".join(words[start : start + size]).encode() for start in range(len(words) - size + 1)]
+    # map and zip over the word list (the shorter slices end it): no Python loop per shingle.
+    return list(map(str.encode, map(" ".join, zip(*(words[offset:] for offset in range(size)), strict=False))))
 
 
 def record_text(question: str, answer: str, context: str) -> str:
@@ -47,13 +49,28 @@ class Match:
     batch_position: int | None = None
 
 
+# Hashes permuted at once when a batch's signatures are computed: 32,768 shingles of 128
+# permutations are 16 MB of uint32.
+PERMUTED_AT_ONCE = 1 << 22
+
+
+def _fmix32(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, datasketch's pre-mix of each hash in its affine32 scheme."""
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
+
+
 class MinHasher:
     def __init__(self, *, num_perm: int, threshold: float):
         # Imported here, not with the module: datasketch brings scipy (60 MB of memory), which a
         # process that never hashes (the web server's pages, a release export) need not load.
         from datasketch import MinHash, MinHashLSH
 
-        self._minhash = MinHash
+        # datasketch's permutations (a_k odd, b_k) of its affine32 scheme for our seed.
+        self._multiplier, self._offset = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme="affine32").permutations
         self.num_perm = num_perm
         self.threshold = threshold
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -64,15 +81,35 @@ class MinHasher:
         self._multipliers = generator.integers(1, 2**63, size=(self.bands, self.rows), dtype=np.uint64) | np.uint64(1)
 
     def signatures(self, texts: list[str]) -> np.ndarray:
-        """One row of `num_perm` minima per text; a text without words gets the all-max row (no buckets)."""
-        # CRC-32 instead of datasketch's SHA-1: a third of the cost per record, and the affine32
-        # scheme mixes each hash (MurmurHash3 finalizer) before permuting it.
-        sketches = self._minhash.bulk(
-            [shingles(text) for text in texts], num_perm=self.num_perm, seed=MINHASH_SEED, hashfunc=zlib.crc32
+        """One row of `num_perm` minima per text; a text without words gets the all-max row (no buckets).
+
+        The values of datasketch's MinHash (affine32 scheme, CRC-32 of each shingle: a third of
+        the cost of its default SHA-1), computed for the whole batch in a few numpy operations
+        instead of one MinHash object per text (half the time).
+        """
+        shingle_lists = [shingles(text) for text in texts]
+        counts = np.fromiter(map(len, shingle_lists), dtype=np.int64, count=len(texts))
+        hashes = np.fromiter(
+            map(zlib.crc32, chain.from_iterable(shingle_lists)), dtype=np.uint32, count=int(counts.sum())
         )
-        if not sketches:
-            return np.empty((0, self.num_perm), dtype=np.uint32)
-        return np.vstack([sketch.hashvalues for sketch in sketches])
+        mixed = _fmix32(hashes)
+        signatures = np.full((len(texts), self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        ends = np.cumsum(counts)
+        first = 0
+        while first < len(texts):
+            # Texts [first, last) whose shingles fit in PERMUTED_AT_ONCE hashes (at least one text).
+            start = ends[first] - counts[first]
+            last = max(first + 1, int(np.searchsorted(ends, start + PERMUTED_AT_ONCE // self.num_perm, "right")))
+            with_words = first + np.flatnonzero(counts[first:last])
+            if len(with_words):
+                # One row per permutation, the shingles along it (a reduction along rows is ten
+                # times slower); uint32 arithmetic: the wraparound is the scheme's modulo 2^32.
+                permuted = self._multiplier[:, None] * mixed[None, start : ends[last - 1]]
+                permuted += self._offset[:, None]
+                starts = ends[with_words] - counts[with_words] - start
+                signatures[with_words] = np.minimum.reduceat(permuted, starts, axis=1).T
+            first = last
+        return signatures
 
     def buckets(self, signatures: np.ndarray) -> np.ndarray:
         """(n, bands) signed 64-bit bucket keys, ready for a BigIntegerField."""

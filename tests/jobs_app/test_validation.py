@@ -146,6 +146,22 @@ def test_a_question_and_answer_on_several_lines_are_detected_together():
     assert language == "de"
 
 
+def test_a_question_and_answer_in_capitals_are_detected_as_english():
+    # fastText takes English in capitals for German (0.36) unless it is lower-cased first.
+    language, confidence = detect_language("WHAT IS THE CAPITAL OF FRANCE? THE CAPITAL OF FRANCE IS PARIS.")
+
+    assert language == "en"
+    assert confidence >= 0.9
+
+
+def test_locale_mismatch_judges_text_whose_letters_come_after_a_long_run_of_numbers():
+    text = "1, 2, 3, " * 40 + GERMAN
+
+    flag = locale_mismatch(text, "en", min_chars=40, min_confidence=0.5)
+
+    assert (flag["expected"], flag["detected"]) == ("en", "de")
+
+
 def test_completeness_keeps_the_empty_field_reason():
     reasons = completeness_reasons(
         {"question": " ", "answer": "4", "context": ""}, Draft202012Validator(FREE_SCHEMA), min_answer_chars=1

@@ -58,3 +58,7 @@ def test_shingles_are_the_runs_of_three_case_folded_words():
     assert shingles("The Cat, the HAT and more") == [b"the cat the", b"cat the hat", b"the hat and", b"hat and more"]
     assert shingles("Two words") == [b"two words"]
     assert shingles("!!") == []
+
+
+def test_no_texts_have_no_signatures(hasher):
+    assert hasher.signatures([]).shape == (0, 128)

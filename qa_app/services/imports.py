@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from synthgov.bulk import Meanwhile
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import clean_reason, record_bulk_change, record_change
 from templates_app.selectors import taxonomy_keys_unknown
@@ -285,9 +286,14 @@ def import_run_process(*, run_id: int, progress=None) -> ImportRun:
     if run.status != ImportRun.Status.RUNNING:
         return run
     index = NearDuplicateIndex(tenant_id=run.tenant_id)
+    batches = checked_batches(run, batch_lines=settings.SYNTHGOV_IMPORT_BATCH_SIZE)
     try:
-        for batch in checked_batches(run, batch_lines=settings.SYNTHGOV_IMPORT_BATCH_SIZE):
-            run = _commit_batch(run.pk, batch, index)
+        # The next batch is read and checked while PostgreSQL inserts this one's pairs; a file
+        # that turns out unreadable there fails the run after this batch is committed.
+        next_batch = Meanwhile(lambda: next(batches, None))
+        while (batch := next_batch.result()) is not None:
+            next_batch = Meanwhile(lambda: next(batches, None))
+            run = _commit_batch(run.pk, batch, index, meanwhile=next_batch)
             if run.status != ImportRun.Status.RUNNING:
                 return run
             if progress:
@@ -334,14 +340,16 @@ class _BatchOutcome:
 
 
 @transaction.atomic
-def _commit_batch(run_id: int, batch: list[CheckedLine], index: NearDuplicateIndex) -> ImportRun:
+def _commit_batch(
+    run_id: int, batch: list[CheckedLine], index: NearDuplicateIndex, *, meanwhile: Meanwhile
+) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status != ImportRun.Status.RUNNING:
         return run
     # Another worker (the sweep's, while this one was only slow) may have committed these lines.
     batch = [checked for checked in batch if checked.line.number > run.lines_done]
     if batch:
-        outcome = _import_lines(run, batch, index)
+        outcome = _import_lines(run, batch, index, meanwhile)
         ImportRun.objects.filter(pk=run.pk).update(
             lines_done=batch[-1].line.number,
             imported=F("imported") + outcome.imported,
@@ -356,7 +364,9 @@ def _commit_batch(run_id: int, batch: list[CheckedLine], index: NearDuplicateInd
     return run
 
 
-def _import_lines(run: ImportRun, lines: list[CheckedLine], index: NearDuplicateIndex) -> _BatchOutcome:
+def _import_lines(
+    run: ImportRun, lines: list[CheckedLine], index: NearDuplicateIndex, meanwhile: Meanwhile
+) -> _BatchOutcome:
     issues = [
         _issue(run, checked.line, ImportLineIssue.Kind.ERROR, checked.problem) for checked in lines if checked.problem
     ]
@@ -393,7 +403,7 @@ def _import_lines(run: ImportRun, lines: list[CheckedLine], index: NearDuplicate
     for content_hash in holders:
         line_number = candidates.pop(content_hash).record_index
         issues.append(_duplicate(run, line_number, holders[content_hash]))
-    stored = _insert(run, list(candidates.values()), locales, index)
+    stored = _insert(run, list(candidates.values()), locales, index, meanwhile)
     lost = [pair for pair in candidates.values() if pair.record_index not in stored]
     if lost:
         # Another writer stored the same content a moment ago: a duplicate of that pair.
@@ -435,7 +445,11 @@ def _duplicate(run: ImportRun, line_number: int, holder: int | None) -> ImportLi
 
 
 def _insert(
-    run: ImportRun, pairs: list[NewSyntheticPair], locales: dict[int, str], index: NearDuplicateIndex
+    run: ImportRun,
+    pairs: list[NewSyntheticPair],
+    locales: dict[int, str],
+    index: NearDuplicateIndex,
+    meanwhile: Meanwhile,
 ) -> dict[int, int]:
     """Insert the batch's new pairs, one insert per locale (a batch shares its locale); approve them
     when the run says so. Returns line -> pair id."""
@@ -454,7 +468,7 @@ def _insert(
             import_run_id=run.pk,
             created_by_id=run.created_by_id,
         )
-        stored.update(synthetic_pairs_insert(batch=batch, pairs=group, index=index))
+        stored.update(synthetic_pairs_insert(batch=batch, pairs=group, index=index, meanwhile=meanwhile))
     if run.approve and stored:
         _approve_on_import(run, sorted(stored.values()))
     return stored

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from synthgov.bulk import insert_rows
+from synthgov.bulk import Meanwhile, insert_rows
 from synthgov.errors import InvalidInput, TransitionRefused
 from synthgov.history import record_change
 from synthgov.text_limits import refuse_text_problems, without_nul
@@ -97,7 +97,11 @@ class NewSyntheticPair:
 
 
 def synthetic_pairs_insert(
-    *, batch: SyntheticBatch, pairs: list[NewSyntheticPair], index: NearDuplicateIndex
+    *,
+    batch: SyntheticBatch,
+    pairs: list[NewSyntheticPair],
+    index: NearDuplicateIndex,
+    meanwhile: Meanwhile | None = None,
 ) -> dict[int, int]:
     """Insert new pending synthetic pairs, each with its near-duplicate flag and quality score, and
     store their buckets; returns record index -> pair id of those that are stored.
@@ -105,6 +109,7 @@ def synthetic_pairs_insert(
     `pairs` carry distinct content that no pair of the tenant (or job) held when the caller looked;
     a pair another job inserted since is skipped (the unique constraint), so not every record index
     may come back. The index is the job's: it keeps the signatures it has seen between batches.
+    `meanwhile` (no database) runs while PostgreSQL inserts the rows (`synthgov.bulk.insert_rows`).
     """
     if not pairs:
         return {}
@@ -127,7 +132,7 @@ def synthetic_pairs_insert(
     # Generated rows are machine inserts in bulk: the job and each pair's lineage are
     # their record, so no history rows are written here (reviews write history).
     # Conflicts are skipped: a pair another job inserted a moment ago makes a duplicate.
-    insert_rows(QAPair, SYNTHETIC_PAIR_COLUMNS, rows, skip_conflicts=True)
+    insert_rows(QAPair, SYNTHETIC_PAIR_COLUMNS, rows, skip_conflicts=True, meanwhile=meanwhile)
     indexes = [pair.record_index for pair in pairs]
     in_range = dict(
         QAPair.objects.filter(

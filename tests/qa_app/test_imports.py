@@ -4,6 +4,7 @@ approval on import, permissions and paths (qa_app/services/imports.py)."""
 import csv
 import gzip
 import json
+import random
 import re
 
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 
 from qa_app.assessment import language
+from qa_app.imports.readers import UnreadableFile, read_lines
 from qa_app.models import ImportLineIssue, ImportRun, QAPair, ReviewDecision
 from qa_app.services.imports import (
     APPROVAL_NEEDS_REASON,
@@ -520,3 +522,36 @@ def test_a_detected_locale_costs_one_identification_a_line(curator, import_dir, 
     run_import(curator, write_jsonl(import_dir / "two.jsonl", [GERMAN_LINE, ENGLISH_LINE]), locale="")
 
     assert len(identified) == 2
+
+
+def test_a_file_unreadable_after_its_first_batches_keeps_them_and_fails_the_run(curator, import_dir, settings):
+    # The next batch is read while this one's pairs are inserted: a read failure there must not
+    # roll back the batch being written.
+    settings.SYNTHGOV_IMPORT_BATCH_SIZE = 5
+    words = [f"w{number}" for number in range(500)]
+    rng = random.Random(3)
+    records = [
+        {"question": f"Question {number}?", "answer": " ".join(rng.choice(words) for _ in range(60))}
+        for number in range(60)
+    ]
+    path = write_jsonl(import_dir / "cut.jsonl.gz", records, compress=True)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    committed = lines_read_before_it_fails(path) // 5 * 5
+    assert committed >= 10, "the cut file should keep at least two whole batches"
+
+    run = run_import(curator, path, shape="plain", locale="en")
+
+    assert run.status == "failed"
+    assert run.error.startswith("The file cannot be read as JSON Lines")
+    assert run.lines_done == committed
+    assert QAPair.objects.filter(import_run=run).count() == committed
+
+
+def lines_read_before_it_fails(path) -> int:
+    readable = 0
+    try:
+        for _ in read_lines(path, "jsonl"):
+            readable += 1
+    except UnreadableFile:
+        return readable
+    raise AssertionError(f"{path} was read to its end")

@@ -3,12 +3,14 @@
 `import_run_create` checks the request, keeps the file (an upload under MEDIA_ROOT/imports/, or a
 path under SYNTHGOV_IMPORT_DIR), hashes it, detects its format and shape, and queues the run.
 `import_run_process` (the q2 task) reads it in batches of SYNTHGOV_IMPORT_BATCH_SIZE lines; each
-batch goes through the assessment generated pairs get (completeness, PII, locale, exact and near
-duplicates within the tenant, quality score), is inserted at COPY speed
-(`synthetic_pairs_insert`), and is committed with its line issues and the run's progress in one
-transaction. So a killed worker's run resumes after its last committed batch (the sweep
-`import_runs_resume_stale` re-queues it), and every line ends with exactly one outcome: a pair
-(lineage names the line), a duplicate (naming the pair that holds the content) or a line error.
+batch goes through the assessment generated pairs get (completeness, PII and locale in
+`qa_app.imports.checking`; exact and near duplicates within the tenant and the quality score
+here), is inserted at COPY speed (`synthetic_pairs_insert`), and is committed with its line issues
+and the run's progress in one transaction. While PostgreSQL inserts a batch's pairs (with their
+search documents, most of its time) the next batch is read and checked. A killed worker's run
+resumes after its last committed batch (the sweep `import_runs_resume_stale` re-queues it), and
+every line ends with exactly one outcome: a pair (lineage names the line), a duplicate (naming the
+pair that holds the content) or a line error.
 """
 
 import hashlib

@@ -4,7 +4,7 @@ A line becomes its content in the run's shape (or a line error: unreadable, wron
 over-long field, NUL), its chapter, its content hash, its locale (the run's, or detected) and its
 PII and locale flags. What needs the database (the taxonomy's keys, duplicates among stored
 pairs, near duplicates in the tenant's index, the quality score that depends on them) is left to
-the import's writing (`qa_app.services.imports`), which runs no check of its own text.
+the import's writing (`qa_app.services.import_batches`), which runs no check of its own text.
 """
 
 from collections.abc import Iterator

@@ -3,7 +3,7 @@ their buckets in the near-duplicate index, at COPY speed.
 
 jobs_app decides which records become pairs (its schema check, rejections, exact duplicates) and
 calls this with their content flags already made by `qa_app.assessment.content_flags`. An import
-(services/imports.py) inserts its `imported` pairs through the same path: a batch then names its
+(services/import_batches.py) inserts its `imported` pairs through the same path: a batch then names its
 import run instead of a job, and a record index is the line of the file.
 """
 

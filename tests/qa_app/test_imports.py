@@ -15,9 +15,9 @@ from django.db import connection
 from qa_app.assessment import language
 from qa_app.imports.readers import UnreadableFile, read_lines
 from qa_app.models import ImportLineIssue, ImportRun, QAPair, ReviewDecision
+from qa_app.services.import_batches import LINE_TAXONOMY_UNKNOWN
 from qa_app.services.imports import (
     APPROVAL_NEEDS_REASON,
-    LINE_TAXONOMY_UNKNOWN,
     ImportRequest,
     import_run_cancel,
     import_run_create,

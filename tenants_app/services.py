@@ -5,7 +5,7 @@ from django.db import transaction
 from synthgov.errors import InvalidInput, PermissionRefused, require_permission
 
 from .models import KEY_MAX_LENGTH, Tenant, TenantMembership
-from .scoping import forget_visible_tenants, tenant_keys_visible_to
+from .scoping import forget_visible_tenants, tenant_keys_visible_to, visible_to
 
 TENANT_REQUIRED = "Give the tenant (tenant_id): the key of one of your tenants."
 TENANT_KEY_INVALID = (
@@ -45,6 +45,15 @@ def tenant_require(*, acting_user, key: str, field: str = "tenant_id") -> Tenant
     return tenant
 
 
+def tenant_require_visible(*, acting_user, key: str) -> None:
+    """Refuse `acting_user` an action on a stored row of tenant `key` (a pair, a job, an import)
+    unless they see that tenant (403, the same words as `tenant_require`'s). Every service that
+    changes such a row asks, whichever edge calls it; a system caller (acting_user=None) passes.
+    Asked before the row's state is told, so a refusal says nothing about another tenant's rows."""
+    if acting_user is not None and not visible_to(acting_user, key):
+        raise PermissionRefused(NOT_A_MEMBER.format(key=key), field="tenant_id")
+
+
 @transaction.atomic
 def tenant_create(*, acting_user, key: str, name: str = "") -> Tenant:
     """A new tenant (or the existing one with that key, unchanged)."""
@@ -65,6 +74,7 @@ def tenant_membership_add(*, acting_user, tenant: Tenant, user) -> tuple[TenantM
     """Make `user` a member of `tenant`; (membership, created). Idempotent."""
     if acting_user is not None:
         require_permission(acting_user, "tenants_app.add_tenantmembership", doing="Adding a tenant member")
+    tenant_require_visible(acting_user=acting_user, key=tenant.key)
     membership, created = TenantMembership.objects.get_or_create(tenant=tenant, user=user)
     forget_visible_tenants(user)
     return membership, created
@@ -74,6 +84,7 @@ def tenant_membership_add(*, acting_user, tenant: Tenant, user) -> tuple[TenantM
 def tenant_membership_remove(*, acting_user, membership: TenantMembership) -> None:
     if acting_user is not None:
         require_permission(acting_user, "tenants_app.delete_tenantmembership", doing="Removing a tenant member")
+    tenant_require_visible(acting_user=acting_user, key=membership.tenant.key)
     user = membership.user
     membership.delete()
     forget_visible_tenants(user)

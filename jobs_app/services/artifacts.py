@@ -4,6 +4,7 @@ from django.db import transaction
 
 from qa_app.services import synthetic_pair_promote
 from synthgov.errors import PermissionRefused, TransitionRefused, permission_missing_message
+from tenants_app.services import tenant_require_visible
 
 from ..models import RejectedArtifact
 
@@ -21,6 +22,7 @@ def rejected_artifact_promote(*, artifact: RejectedArtifact, question: str, answ
     if not acting_user.has_perm(REVIEW_PERMISSION):
         raise PermissionRefused(PROMOTION_PERMISSION_MISSING)
     artifact = RejectedArtifact.objects.select_for_update().select_related("job").get(pk=artifact.pk)
+    tenant_require_visible(acting_user=acting_user, key=artifact.job.tenant_id)
     if artifact.promoted_pair_id:
         raise TransitionRefused(
             f"Rejected artifact #{artifact.pk} was already promoted to QA pair #{artifact.promoted_pair_id}."

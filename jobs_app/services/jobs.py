@@ -20,7 +20,7 @@ from templates_app.composition import draft_pins
 from templates_app.models import TemplateVersion
 from templates_app.rendering import TemplateRenderError
 from templates_app.selectors import template_tenant_refusal
-from tenants_app.services import tenant_require
+from tenants_app.services import tenant_require, tenant_require_visible
 
 from ..generators import GENERATORS
 from ..models import GenerationJob, TargetSurface
@@ -265,6 +265,7 @@ def job_cancel(*, job: GenerationJob, acting_user, reason: str = "") -> Generati
     (optional) goes into the job's history."""
     reason = clean_reason(reason)
     job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+    tenant_require_visible(acting_user=acting_user, key=job.tenant_id)
     if not can_proceed(job.cancel):
         raise TransitionRefused(f"Job {job.pk} is {job.status}; only pending or running jobs can be cancelled.")
     if not has_transition_perm(job.cancel, acting_user):
@@ -289,6 +290,7 @@ def job_resume(*, job: GenerationJob, acting_user, reason: str = "") -> Generati
     """
     reason = clean_reason(reason)
     job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+    tenant_require_visible(acting_user=acting_user, key=job.tenant_id)
     if not can_proceed(job.resume):
         raise TransitionRefused(f"Job {job.pk} is {job.status}; only failed or cancelled jobs can be resumed.")
     if not has_transition_perm(job.resume, acting_user):

@@ -22,7 +22,8 @@ from synthgov.history import MAX_REASON_CHARS as MAX_REASON_CHARS
 from synthgov.history import change_reason as change_reason_for
 from synthgov.history import clean_reason, record_bulk_change, record_change
 from synthgov.text_limits import refuse_text_problems
-from tenants_app.services import tenant_require
+from tenants_app.scoping import tenant_keys_visible_to
+from tenants_app.services import tenant_require, tenant_require_visible
 
 from ..assessment import assess_pair, index_pair
 from ..models import QAPair, RejectReason
@@ -102,10 +103,12 @@ def qa_pair_reject(*, pair: QAPair, acting_user, reason: str = "", reason_code: 
     return _review_one(pair, approve=False, acting_user=acting_user, reason=reason, reject_reason=reject_reason)
 
 
-def _lock(pair: QAPair) -> None:
+def _lock(pair: QAPair, acting_user) -> None:
     """Read the pair again under a row lock held until the transaction ends: of two concurrent
-    decisions on one pair, the second waits and then sees the first (and is refused)."""
+    decisions on one pair, the second waits and then sees the first (and is refused). A person
+    who does not see the pair's tenant is refused before anything of its state is told."""
     reload_locked(pair)
+    tenant_require_visible(acting_user=acting_user, key=pair.tenant_id)
 
 
 def _review_one(
@@ -127,7 +130,7 @@ def _review_one(
     four-eyes rule lets that edit pass.
     """
     _require_review_permission(acting_user)
-    _lock(pair)
+    _lock(pair, acting_user)
     now = timezone.now()
     refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
     decisions.refuse_unless_pending(pair, approve=approve)
@@ -166,7 +169,7 @@ def qa_pair_adjudicate(*, pair: QAPair, approve: bool, acting_user, reason: str 
         reason = _clean_reason(reason, required=False)
     else:
         reason, reject_reason = _rejection(reason, reason_code)
-    _lock(pair)
+    _lock(pair, acting_user)
     decisions.adjudicate(
         pair, approve=approve, acting_user=acting_user, reason=reason, at=timezone.now(), reject_reason=reject_reason
     )
@@ -181,7 +184,7 @@ def qa_pair_reopen(*, pair: QAPair, acting_user, reason: str) -> QAPair:
     """Send a decided pair (or one awaiting adjudication) back to review: a new round. A reason is required."""
     _require_review_permission(acting_user)
     reason = clean_reason(reason, required_message=REOPEN_NEEDS_REASON)
-    _lock(pair)
+    _lock(pair, acting_user)
     if not can_proceed(pair.reopen):
         raise TransitionRefused(f"QA pair #{pair.pk} is already pending.")
     pair.reopen(by=acting_user, at=timezone.now(), reason=reason)
@@ -198,8 +201,9 @@ def qa_pairs_review(
 
     The pairs are read again under a row lock, chunk by chunk in id order (so two bulk reviews
     never deadlock): a pair another reviewer decided meanwhile, even after the caller loaded it,
-    is skipped, and so is a pair another reviewer holds an unexpired claim on (services/claims.py);
-    the others are decided. Each counts as the reviewer's individual decision:
+    is skipped, and so are a pair another reviewer holds an unexpired claim on (services/claims.py)
+    and the pairs of tenants the reviewer does not see; the others are decided. Each counts as the
+    reviewer's individual decision:
     one ReviewDecision row per pair, and pairs that need two decisions follow the same rules as
     one by one (first decision recorded blind, agreement decides, disagreement escalates). Pairs
     the reviewer wrote or edited are skipped (four eyes). Because every pair gets the same
@@ -229,6 +233,7 @@ def qa_pairs_review(
     )
     escalated_status = decisions.pending_pair_state_after(lambda pair: pair.escalate())
     four_eyes = settings.SYNTHGOV_FOUR_EYES
+    visible_tenants = tenant_keys_visible_to(acting_user)
     claimed_elsewhere = claims.held_by_other_sql(acting_user, now)
     for start in range(0, len(ids), BULK_REVIEW_CHUNK):
         # Plain tuples, not model instances: at 10,000 pairs, building instances costs more than the UPDATE.
@@ -237,6 +242,8 @@ def qa_pairs_review(
         pending = []
         for row in map(_LockedPair._make, locked):
             if row.review_status != QAPair.ReviewStatus.PENDING or row.held_by_other:
+                continue
+            if visible_tenants is not None and row.tenant_id not in visible_tenants:
                 continue
             if four_eyes and acting_user.pk in (row.created_by_id, row.edited_by_id):
                 totals["own_content"] += 1
@@ -292,6 +299,7 @@ def qa_pairs_review(
 
 class _LockedPair(NamedTuple):
     pk: int
+    tenant_id: str
     review_status: str
     decisions_needed: int
     review_round: int
@@ -325,6 +333,10 @@ def qa_pair_create(*, pair: QAPair, acting_user) -> QAPair:
     return pair
 
 
+PAIR_STAYS_IN_ITS_TENANT = (
+    "QA pair #{pk} belongs to tenant '{tenant}' and stays there; to give another tenant this content, "
+    "create a pair there."
+)
 REOPENED_BY_EDITS = {
     QAPair.ReviewStatus.APPROVED: "content edited after approval",
     QAPair.ReviewStatus.AWAITING_ADJUDICATION: "content edited while awaiting adjudication",
@@ -339,10 +351,14 @@ def qa_pair_edit(*, pair: QAPair, acting_user, **changes) -> QAPair:
     normalised hash ignores: re-indented code is different code).
     """
     _require_permission(acting_user, "change_qapair", "Editing QA pairs")
+    stored = QAPair.objects.filter(pk=pair.pk).values("tenant_id", *CONTENT_FIELDS).first() or {}
+    stored_tenant = stored.pop("tenant_id", pair.tenant_id)
+    tenant_require_visible(acting_user=acting_user, key=stored_tenant)
     for field, value in changes.items():
         setattr(pair, field, value)
+    if pair.tenant_id != stored_tenant:
+        raise InvalidInput(PAIR_STAYS_IN_ITS_TENANT.format(pk=pair.pk, tenant=stored_tenant), field="tenant_id")
     refuse_text_problems({field: getattr(pair, field) for field in CONTENT_FIELDS})
-    stored = QAPair.objects.filter(pk=pair.pk).values(*CONTENT_FIELDS).first() or {}
     status_before = pair.review_status
     text_changed = _take_new_text(pair, stored=stored, acting_user=acting_user)
     reopen_reason = ""
@@ -400,7 +416,7 @@ def qa_pair_edit_and_approve(
     _require_review_permission(acting_user)
     refuse_text_problems({"question": question, "answer": answer, "context": context})
     reason = _clean_reason(reason, required=False)
-    _lock(pair)
+    _lock(pair, acting_user)
     now = timezone.now()
     refuse_claimed_by_other(pair, acting_user=acting_user, now=now)
     decisions.refuse_unless_pending(pair, approve=True)

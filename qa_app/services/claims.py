@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from synthgov.errors import TransitionRefused, require_permission
+from tenants_app.services import tenant_require_visible
 
 from ..models import QAPair
 from ..selectors import review_queue
@@ -128,6 +129,7 @@ def qa_pair_claim(*, pair: QAPair, acting_user, now=None) -> QAPair:
     """Claim one given pair (the review page of a pair opened by its link, or `k` back to it);
     TransitionRefused when it is decided or another reviewer holds it."""
     require_permission(acting_user, REVIEW_PERMISSION, doing=REVIEWING)
+    tenant_require_visible(acting_user=acting_user, key=pair.tenant_id)
     now = now or timezone.now()
     if _take(pair.pk, acting_user, now):
         QAPair.objects.filter(claimed_by=acting_user).exclude(pk=pair.pk).update(claimed_by=None, claimed_until=None)
@@ -151,6 +153,7 @@ def qa_pair_skip(*, pair: QAPair, acting_user, now=None) -> None:
     skip (the admin in the session, an API client in `exclude` of `next`) so that the reviewer's
     next pair is another one; TransitionRefused for a decided pair or another reviewer's claim."""
     require_permission(acting_user, REVIEW_PERMISSION, doing=REVIEWING)
+    tenant_require_visible(acting_user=acting_user, key=pair.tenant_id)
     now = now or timezone.now()
     _refuse_unclaimable(pair, acting_user=acting_user, now=now)
     QAPair.objects.filter(pk=pair.pk, claimed_by=acting_user).update(claimed_by=None, claimed_until=None)

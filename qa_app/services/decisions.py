@@ -219,7 +219,15 @@ def insert_bulk_decisions(
         return cursor.rowcount
 
 
-LOCKED_COLUMNS = ("id", "review_status", "decisions_needed", "review_round", "created_by_id", "edited_by_id")
+LOCKED_COLUMNS = (
+    "id",
+    "tenant_id",
+    "review_status",
+    "decisions_needed",
+    "review_round",
+    "created_by_id",
+    "edited_by_id",
+)
 
 
 def pending_pair_state_after(transition) -> str:
@@ -231,7 +239,7 @@ def pending_pair_state_after(transition) -> str:
 
 
 def lock_pairs(pks: list[int], *, held: tuple[str, list]) -> list[tuple]:
-    """(id, review_status, decisions_needed, review_round, created_by_id, edited_by_id, held) of the
+    """(id, tenant_id, review_status, decisions_needed, review_round, created_by_id, edited_by_id, held) of the
     pairs, read under SELECT ... FOR UPDATE in id order (so two bulk reviews never deadlock);
     `held` is the SQL of a condition on the row and its params (claims.held_by_other_sql)."""
     quote = connection.ops.quote_name

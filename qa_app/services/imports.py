@@ -29,7 +29,7 @@ from synthgov.bulk import Meanwhile
 from synthgov.errors import InvalidInput, TransitionRefused, require_permission
 from synthgov.history import clean_reason, record_change
 from templates_app.selectors import taxonomy_keys_unknown
-from tenants_app.services import tenant_require
+from tenants_app.services import tenant_require, tenant_require_visible
 
 from ..assessment import NearDuplicateIndex
 from ..imports.checking import checked_batches
@@ -252,6 +252,7 @@ def import_run_cancel(*, run: ImportRun, acting_user) -> ImportRun:
     """Stop a pending or running import after its current batch; what it stored stays."""
     require_permission(acting_user, CANCEL_PERMISSION, doing="Cancelling an import")
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    tenant_require_visible(acting_user=acting_user, key=run.tenant_id)
     if run.finished:
         raise TransitionRefused(f"Import #{run.pk} has already {run.status}.")
     run.cancel(at=timezone.now())

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -149,6 +150,45 @@ class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMi
     def has_change_permission(self, request, obj=None):
         # Approved and archived versions are immutable: their page is view-only.
         return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        gone = self._draft_decided_while_edited(request, object_id)
+        if gone is not None:
+            return self._edits_as_new_draft(request, gone)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _draft_decided_while_edited(self, request, object_id) -> TemplateVersion | None:
+        """The version of a change page's POST when it is no longer a draft (published or archived
+        since the page was opened) and the person may write a new draft; else None."""
+        if request.method != "POST" or object_id is None:
+            return None
+        version = self.get_object(request, unquote(object_id))
+        if version is None or version.is_editable:
+            return None
+        may_write = super().has_change_permission(request, version) and self.has_add_permission(request)
+        return version if may_write else None
+
+    def _edits_as_new_draft(self, request, version: TemplateVersion):
+        """A draft someone published (or archived) while another person edited it can no longer
+        change; rather than a 403 that loses the edits, they become a new draft (version n+1) of the
+        same template, through the add page's validation and service: saved if they are valid,
+        else shown again with their problems and everything typed."""
+        request.POST = request.POST.copy()
+        request.POST.setdefault("template", str(version.template_id))
+        response = self.add_view(request, extra_context={"title": f"Your edits of {version}, as a new draft"})
+        status = version.get_status_display().lower()
+        decided = f"Version {version.version} of {version.template.key} was {status} while you were editing it"
+        if response.status_code == 302:
+            self.message_user(
+                request, f"{decided}, so it stays as it is: your edits are a new draft.", messages.WARNING
+            )
+        else:
+            self.message_user(
+                request,
+                f"{decided}, so it stays as it is: correct your edits below to save them as a new draft.",
+                messages.WARNING,
+            )
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:

@@ -57,6 +57,15 @@ def refusal_on_form(form, exc: DomainError) -> None:
 
 
 _REFUSAL = "_synthgov_service_refusal"
+
+
+def forget_refusal(request) -> None:
+    """Drop the refusal a POST met (ServiceRefusalsMixin), when the admin answers its cause another
+    way and the next form must not show it."""
+    if hasattr(request, _REFUSAL):
+        delattr(request, _REFUSAL)
+
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
@@ -76,7 +85,7 @@ class ServiceRefusalsMixin:
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or hasattr(request, _REFUSAL):
             return super().changeform_view(request, object_id, form_url, extra_context)
         try:
             # Django runs the POST in transaction.atomic: caught out here, the refusal has rolled back all of it.
@@ -84,7 +93,9 @@ class ServiceRefusalsMixin:
         except DomainError as exc:
             setattr(request, _REFUSAL, exc)
         # Once more from the start, with the database as before the POST: the form is invalid now.
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        # Through the admin's own changeform_view, which may send the POST elsewhere now that the
+        # object changed (TemplateVersionAdmin: a draft published meanwhile).
+        return self.changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

@@ -9,6 +9,7 @@ from synthgov.admin_tools import (
     GovernedHistoryAdmin,
     ObjectActionsMixin,
     ReadableJSONMixin,
+    forget_refusal,
     render_action_form,
     reported_to,
     selected_action_submitted,
@@ -173,6 +174,9 @@ class TemplateVersionAdmin(ReadableJSONMixin, VersionPagesMixin, ObjectActionsMi
         change; rather than a 403 that loses the edits, they become a new draft (version n+1) of the
         same template, through the add page's validation and service: saved if they are valid,
         else shown again with their problems and everything typed."""
+        # The refusal of the first attempt, when the version was published between the check and
+        # the save, is the reason for this page; the new draft's form must not show it.
+        forget_refusal(request)
         request.POST = request.POST.copy()
         request.POST.setdefault("template", str(version.template_id))
         response = self.add_view(request, extra_context={"title": f"Your edits of {version}, as a new draft"})

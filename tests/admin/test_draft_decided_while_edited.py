@@ -4,11 +4,15 @@ loses them (templates_app.admin.TemplateVersionAdmin)."""
 
 import json
 
+import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
+from templates_app import services as template_services
 from templates_app.models import CONTENT_FIELDS, TemplateVersion
 from templates_app.services import template_version_archive, template_version_publish
+from tests.concurrency import run_concurrently
 
 TYPED = "What is {{ a }} plus {{ b }}, typed while it was published?"
 
@@ -102,3 +106,31 @@ def test_a_person_who_may_not_write_drafts_is_still_refused(client, approver, dr
 
     assert response.status_code == 403
     assert TemplateVersion.objects.filter(template=draft_version.template).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_published_between_the_pages_check_and_the_save_still_becomes_a_new_draft(
+    client, author, approver, draft_version, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("another connection's commit is seen inside the admin's transaction on PostgreSQL")
+    save_draft = template_services.template_version_save_draft
+    published = []
+
+    def published_by_another_session_first(**kwargs):
+        if not published:
+            # The page found a draft; the approver's publish commits before the author's save checks.
+            version = TemplateVersion.objects.get(pk=draft_version.pk)
+            published.extend(run_concurrently(lambda: template_version_publish(version=version, acting_user=approver)))
+        return save_draft(**kwargs)
+
+    monkeypatch.setattr(template_services, "template_version_save_draft", published_by_another_session_first)
+    client.force_login(author)
+
+    response = client.post(change_url(draft_version), edits_of(draft_version, question_template=TYPED))
+
+    assert [version.status for version in published] == ["approved"]
+    new_draft = TemplateVersion.objects.get(template=draft_version.template, version=draft_version.version + 1)
+    assert response.status_code == 302
+    assert (new_draft.status, new_draft.question_template) == ("draft", TYPED)
+    assert TemplateVersion.objects.get(pk=draft_version.pk).question_template == draft_version.question_template

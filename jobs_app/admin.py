@@ -1,4 +1,3 @@
-import os
 from datetime import timedelta
 
 from django import forms
@@ -10,32 +9,27 @@ from django.utils.html import format_html, format_html_join
 
 from qa_app.models import QAPair
 from synthgov.admin_tools import (
-    GovernedHistoryAdmin,
-    LargeTablePaginator,
     ObjectActionsMixin,
     ProgressJSONMixin,
     ReadableJSONMixin,
-    ReadOnlyAdmin,
     ReadOnlyHistoryAdmin,
     came_from,
     polled_progress_bar,
     related_preview,
     render_action_form,
     reported_to,
-    selected_action_submitted,
     shown_field,
 )
-from synthgov.errors import DomainError
 from templates_app.models import TemplateVersion
 from templates_app.selectors import coverage_summary, record_count_coverage_warning
-from tenants_app.admin_scoping import TenantScopedAdminMixin, TenantScopedRelatedFilter
+from tenants_app.admin_scoping import TenantScopedAdminMixin
 from tenants_app.forms import offer_tenants, tenant_choice_field
 
 from . import services
 from .generators import GENERATORS
 from .generators.base import JUDGE_PROFILE_KEY
 from .generators.template import TemplateGenerator
-from .models import DuplicateRecord, GenerationJob, GeneratorProfile, JobShard, RejectedArtifact, TargetSurface
+from .models import GenerationJob, GeneratorProfile, JobShard, TargetSurface
 
 
 class JobTriggerForm(forms.Form):
@@ -421,163 +415,5 @@ CHANGE_REASONS = {
 }
 
 
-class PromoteArtifactForm(forms.Form):
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 100}))
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "cols": 100}))
-    context = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 100}), required=False)
-
-
-def _pair_link(pair_id) -> str:
-    if not pair_id:
-        return "—"
-    return format_html('<a href="{}">QA pair #{}</a>', reverse("admin:qa_app_qapair_change", args=[pair_id]), pair_id)
-
-
-@admin.register(RejectedArtifact)
-class RejectedArtifactAdmin(TenantScopedAdminMixin, ReadableJSONMixin, ObjectActionsMixin, ReadOnlyAdmin):
-    tenant_field = "job__tenant_id"
-    paginator = LargeTablePaginator
-    list_display = ["job", "record_index", "reason_codes", "promoted_pair_link", "created_at"]
-    list_filter = [("job", TenantScopedRelatedFilter)]
-    list_select_related = ["job"]
-    readonly_fields = [
-        "job",
-        "record_index",
-        "reason_list",
-        "raw_reply",
-        "payload",
-        "promoted_pair_link",
-        "created_at",
-    ]
-    fields = readonly_fields
-    object_actions = {"promote": "Promote…"}
-
-    @admin.display(description="reasons")
-    def reason_codes(self, artifact):
-        return ", ".join(sorted({reason["code"] for reason in artifact.reasons}))
-
-    @admin.display(description="reasons")
-    def reason_list(self, artifact):
-        return format_html_join(
-            "", "<p><code>{}</code> {}</p>", ((reason["code"], reason["message"]) for reason in artifact.reasons)
-        )
-
-    @admin.display(description="raw reply")
-    def raw_reply(self, artifact):
-        raw = artifact.payload.get("raw")
-        return format_html("<pre>{}</pre>", raw) if raw else "—"
-
-    @admin.display(description="promoted to")
-    def promoted_pair_link(self, artifact):
-        return _pair_link(artifact.promoted_pair_id)
-
-    def object_action_allowed(self, request, obj, name):
-        return not obj.promoted_pair_id and request.user.has_perm(services.REVIEW_PERMISSION)
-
-    def promote(self, request, artifact):
-        initial = {name: artifact.payload.get(name, "") for name in PromoteArtifactForm.base_fields}
-        form = PromoteArtifactForm(request.POST if selected_action_submitted(request) else None, initial=initial)
-        if form.is_valid():
-            try:
-                pair = services.rejected_artifact_promote(
-                    artifact=artifact, acting_user=request.user, **form.cleaned_data
-                )
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                self.message_user(request, f"Promoted to pending QA pair #{pair.pk}.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:qa_app_qapair_change", args=[pair.pk]))
-        return render_action_form(
-            self, request, title=f"Promote rejected artifact #{artifact.pk}", form=form, submit="Promote to review"
-        )
-
-
-@admin.register(DuplicateRecord)
-class DuplicateRecordAdmin(TenantScopedAdminMixin, ReadOnlyAdmin):
-    tenant_field = "job__tenant_id"
-    paginator = LargeTablePaginator
-    list_display = ["job", "record_index", "duplicate_of_link", "created_at"]
-    list_filter = [("job", TenantScopedRelatedFilter)]
-    list_select_related = ["job"]
-    fields = readonly_fields = ["job", "record_index", "content_hash", "duplicate_of_link", "created_at"]
-
-    @admin.display(description="duplicate of")
-    def duplicate_of_link(self, duplicate):
-        return _pair_link(duplicate.duplicate_of_id)
-
-
-class GeneratorProfileForm(forms.ModelForm):
-    # Local servers (vLLM, Ollama, llama.cpp) mostly speak plain http.
-    base_url = forms.URLField(
-        assume_scheme="http", max_length=200, help_text=GeneratorProfile._meta.get_field("base_url").help_text
-    )
-
-    class Meta:
-        model = GeneratorProfile
-        fields = [
-            "name",
-            "base_url",
-            "model",
-            "structured_output",
-            "temperature",
-            "max_tokens",
-            "min_concurrency",
-            "concurrency",
-            "requests_per_minute",
-            "timeout_seconds",
-            "max_retries",
-            "early_stop_window",
-            "early_stop_rejection_rate",
-            "early_stop_error_rate",
-            "api_key_env",
-        ]
-
-    def clean_api_key_env(self):
-        return self.cleaned_data["api_key_env"].strip()
-
-
-@admin.register(GeneratorProfile)
-class GeneratorProfileAdmin(GovernedHistoryAdmin):
-    form = GeneratorProfileForm
-    list_display = [
-        "name",
-        "model",
-        "base_url",
-        "min_concurrency",
-        "concurrency",
-        "requests_per_minute",
-        "api_key_status",
-    ]
-    search_fields = ["name", "model", "base_url"]
-    readonly_fields = ["api_key_status", "created_at", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["name", "base_url", "model", "structured_output"]}),
-        ("Sampling", {"fields": ["temperature", "max_tokens"]}),
-        (
-            "Load and faults",
-            {
-                "fields": ["min_concurrency", "concurrency", "requests_per_minute", "timeout_seconds", "max_retries"],
-                "description": "The concurrency adapts to the server within min_concurrency..concurrency, "
-                "per worker process: halved on 429, 5xx and timeouts, one more per round of fast replies; "
-                "a Retry-After pauses every request of the process.",
-            },
-        ),
-        (
-            "Early stop",
-            {
-                "fields": ["early_stop_window", "early_stop_rejection_rate", "early_stop_error_rate"],
-                "description": "A job fails early, keeping what it made, when more than these shares of the last "
-                "N records were rejected or met server errors.",
-            },
-        ),
-        ("API key", {"fields": ["api_key_env", "api_key_status"]}),
-        ("Times", {"fields": ["created_at", "updated_at"]}),
-    ]
-
-    @admin.display(description="API key")
-    def api_key_status(self, profile):
-        # Only whether the variable is set, and only in this (web) process: workers may differ.
-        if not profile.api_key_env:
-            return "none needed"
-        state = "set" if profile.api_key_env in os.environ else "NOT set"
-        return f"{profile.api_key_env} is {state}"
+# The outcome and generator-profile pages register themselves.
+from . import outcome_admin, profile_admin  # noqa: E402, F401

@@ -153,10 +153,12 @@ class ReviewQueueAdminMixin:
         # Through the admin's (tenant-scoped) queryset: another tenant's pair is not found.
         pair = get_object_or_404(self.get_queryset(request), pk=pk)
         edit_form = None
+        typed = {}
         if request.method == "POST":
             response, edit_form = self._act(request, pair, params)
             if response is not None:
                 return response
+            typed = _typed_of_refused(request.POST)
         can_act = False
         if request.user.has_perm(services.REVIEW_PERMISSION):
             try:
@@ -188,6 +190,10 @@ class ReviewQueueAdminMixin:
             ],
             "edit_form": edit_form
             or EditForm(initial={"question": pair.question, "answer": pair.answer, "context": pair.context}),
+            # A refused decision's typed text: back in its form, or (when the pair can no longer be
+            # decided here, e.g. another reviewer decided it while this one edited) shown to copy.
+            "typed": typed,
+            "unsaved": [] if can_act else _unsaved(typed, edit_form),
             "lineage": self._lineage(pair),
             "components": sorted(
                 (name, value) for name, value in (pair.scores or {}).items() if name != LLM_JUDGE_SCORE
@@ -292,3 +298,24 @@ class ReviewQueueAdminMixin:
         rows.append(("tenant", pair.tenant_id, ""))
         rows.append(("locale", pair.locale, ""))
         return rows
+
+
+def _typed_of_refused(post) -> dict:
+    """What a refused POST of the review page carried that a person typed or chose."""
+    action = post.get("action")
+    return {
+        "action": action,
+        "reject_reason": post.get("reason", "") if action == "reject" else "",
+        "reason_code": post.get("reason_code", "") if action == "reject" else "",
+        "edit_note": post.get("reason", "") if action == "edit" else "",
+    }
+
+
+def _unsaved(typed: dict, edit_form) -> list[tuple[str, str]]:
+    """(label, text) of what a refused POST carried, for a page that no longer offers its forms."""
+    if typed.get("action") == "edit" and edit_form is not None:
+        texts = [(field.label, field.value() or "") for field in edit_form]
+        return [*texts, ("Note", typed["edit_note"])] if typed["edit_note"] else texts
+    if typed.get("action") == "reject" and typed["reject_reason"]:
+        return [("Reason", typed["reject_reason"])]
+    return []

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa_app.models import QAPair
+from qa_app.services import qa_pair_approve
 from tests.factories import QAPairFactory, RejectReasonFactory, ReviewDecisionFactory, TwoReviewerPairFactory
 
 QUEUE_URL = reverse("admin:qa_app_qapair_review_queue")
@@ -278,3 +279,67 @@ def test_a_queue_filtered_to_nothing_shows_no_pairs(reviewer_client, pending_pai
     assert response.status_code == 200
     assert list(response.context["rows"]) == []
     assert response.context["remaining"] == 0
+
+
+def _decided_by_another_reviewer_after_the_claim_expired(pair, reviewer, other_reviewer):
+    QAPair.objects.filter(pk=pair.pk).update(claimed_by=reviewer, claimed_until=timezone.now() - timedelta(seconds=1))
+    qa_pair_approve(pair=QAPair.objects.get(pk=pair.pk), acting_user=other_reviewer)
+
+
+def test_edits_of_a_pair_another_reviewer_decided_meanwhile_are_shown_to_copy(
+    reviewer_client, reviewer, pending_pair, other_reviewer
+):
+    _decided_by_another_reviewer_after_the_claim_expired(pending_pair, reviewer, other_reviewer)
+    edits = {"action": "edit", "question": "What is 2 + 3, typed?", "answer": "5, typed.", "context": ""}
+
+    response = reviewer_client.post(review_url(pending_pair), {**edits, "reason": "fixed the sum"})
+
+    assert response.status_code == 200
+    assert not response.context["can_act"]
+    assert response.context["unsaved"] == [
+        ("Question", edits["question"]),
+        ("Answer", edits["answer"]),
+        ("Context", ""),
+        ("Note", "fixed the sum"),
+    ]
+    assert 'id="unsaved"' in response.content.decode()
+    assert QAPair.objects.get(pk=pending_pair.pk).answer == "5"
+
+
+def test_a_rejection_reason_for_a_pair_another_reviewer_decided_meanwhile_is_shown_to_copy(
+    reviewer_client, reviewer, pending_pair, other_reviewer
+):
+    _decided_by_another_reviewer_after_the_claim_expired(pending_pair, reviewer, other_reviewer)
+
+    response = reviewer_client.post(review_url(pending_pair), {"action": "reject", "reason": "The sum is wrong."})
+
+    assert response.context["unsaved"] == [("Reason", "The sum is wrong.")]
+
+
+def test_a_refused_edit_comes_back_open_with_its_text_and_note(reviewer_client, pending_pair):
+    holder = QAPairFactory(question="What is 4 plus 4?", answer="8")
+
+    response = reviewer_client.post(
+        review_url(pending_pair),
+        {"action": "edit", "question": holder.question, "answer": holder.answer, "context": "", "reason": "my note"},
+    )
+
+    page = response.content.decode()
+    assert response.context["can_act"]
+    assert '<details id="edit-panel" open>' in page
+    assert response.context["edit_form"]["question"].value() == holder.question
+    assert 'value="my note"' in page
+    assert response.context["unsaved"] == []
+
+
+def test_a_refused_rejection_comes_back_with_its_reason_and_listed_reason(reviewer_client, pending_pair):
+    listed = RejectReasonFactory(code="off-topic", label="Off topic")
+
+    response = reviewer_client.post(
+        review_url(pending_pair), {"action": "reject", "reason": "x" * 2001, "reason_code": listed.code}
+    )
+
+    page = response.content.decode()
+    assert response.context["can_act"]
+    assert f'value="{"x" * 2001}"' in page
+    assert '<option value="off-topic" selected>' in page

@@ -189,16 +189,27 @@ class ObjectActionsMixin:
         if name not in self.object_actions:
             raise PermissionDenied
         obj = self.get_object(request, object_id)
+        typed = typed_in_action_form(request)
         if obj is None:
             # Unknown, or another tenant's (the admin's queryset leaves it out): not found, never "forbidden".
-            raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
+            missing = f"No {self.opts.verbose_name} with id {object_id!r}."
+            if typed:
+                # It left this list while the person typed (another one decided it): keep what they typed.
+                changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+                refusal = f"{missing} Another person may have acted on it while you typed."
+                return render_not_done(self, request, refusal=refusal, typed=typed, back_url=changelist)
+            raise Http404(missing)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.object_action_allowed(request, obj, name):
+            refusal = self.object_action_refusal(request, obj, name)
+            if typed:
+                # Its form was open while another person changed the object: keep what was typed.
+                return render_not_done(self, request, refusal=refusal, typed=typed, back_url=self.change_url(obj))
             # The button is not shown in this case; a stale page or a hand-made request gets a message.
-            self.message_user(request, self.object_action_refusal(request, obj, name), level=messages.ERROR)
+            self.message_user(request, refusal, level=messages.ERROR)
             return HttpResponseRedirect(self.change_url(obj))
         response = None
         with reported_to(request, self):
@@ -255,6 +266,43 @@ def render_action_form(modeladmin, request, *, title: str, form, objects=(), act
 
 def selected_action_submitted(request) -> bool:
     return request.method == "POST" and "apply" in request.POST
+
+
+# What render_action_form's page posts besides the fields a person fills in.
+_ACTION_FORM_PLUMBING = {
+    "csrfmiddlewaretoken",
+    "apply",
+    "action",
+    "select_across",
+    "index",
+    helpers.ACTION_CHECKBOX_NAME,
+}
+
+
+def typed_in_action_form(request) -> list[tuple[str, str]]:
+    """(field, text) of the filled fields of a submitted intermediate form (render_action_form)."""
+    if not selected_action_submitted(request):
+        return []
+    return [
+        (name.replace("_", " "), value)
+        for name, value in request.POST.items()
+        if name not in _ACTION_FORM_PLUMBING and value.strip()
+    ]
+
+
+def render_not_done(modeladmin, request, *, refusal: str, typed: list[tuple[str, str]], back_url: str):
+    """The page for a submitted action form that can no longer be carried out (the object changed
+    while the person typed): why, and everything they typed, to copy. Status 200, as a form with
+    errors: the page is the answer a person reads (Chromium reports a 4xx page as a console error)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Not done",
+        "opts": modeladmin.opts,
+        "refusal": refusal,
+        "typed": typed,
+        "back_url": back_url,
+    }
+    return TemplateResponse(request, "admin/synthgov/not_done.html", context)
 
 
 class ReadOnlyMixin:

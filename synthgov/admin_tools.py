@@ -283,11 +283,13 @@ def typed_in_action_form(request) -> list[tuple[str, str]]:
     """(field, text) of the filled fields of a submitted intermediate form (render_action_form)."""
     if not selected_action_submitted(request):
         return []
-    return [
-        (name.replace("_", " "), value)
-        for name, value in request.POST.items()
-        if name not in _ACTION_FORM_PLUMBING and value.strip()
-    ]
+    typed = []
+    for name, values in request.POST.lists():
+        # Several values for one name: the ticked boxes of a multiple choice.
+        text = ", ".join(value for value in values if value.strip())
+        if name not in _ACTION_FORM_PLUMBING and text:
+            typed.append((name.replace("_", " "), text))
+    return typed
 
 
 def render_not_done(modeladmin, request, *, refusal: str, typed: list[tuple[str, str]], back_url: str):

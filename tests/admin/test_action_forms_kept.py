@@ -8,6 +8,7 @@ from django.urls import reverse
 from jobs_app.services.artifacts import rejected_artifact_promote
 from qa_app.models import QAPair
 from qa_app.services import qa_pair_adjudicate, qa_pair_approve, qa_pair_reject, qa_pair_reopen
+from synthgov.admin_tools import typed_in_action_form
 from tests.factories import QAPairFactory, TwoReviewerPairFactory
 
 REASON = "Too easy for an evaluation set; typed while someone else decided."
@@ -87,3 +88,11 @@ def test_a_button_without_a_form_on_a_changed_object_is_still_a_message_and_the_
 
     assert response.status_code == 302
     assert response.url == reverse("admin:qa_app_qapair_change", args=[pair.pk])
+
+
+def test_the_kept_text_names_every_ticked_box_and_leaves_out_the_forms_plumbing(rf):
+    request = rf.post(
+        "/", {"apply": "1", "csrfmiddlewaretoken": "t", "formats": ["csv", "parquet"], "reason_code": "", "note": "n"}
+    )
+
+    assert typed_in_action_form(request) == [("formats", "csv, parquet"), ("note", "n")]
